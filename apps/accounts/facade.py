@@ -1,0 +1,30 @@
+"""What other apps may ask of accounts: plain values and id subqueries, never models."""
+
+from apps.accounts.selectors import blocked_user_ids, followee_ids, follower_ids, is_blocked_between, is_following
+
+__all__ = [
+    "blocked_user_ids",
+    "followee_ids",
+    "follower_ids",
+    "is_blocked_between",
+    "is_following",
+    "user_exists",
+    "user_ids_by_username",
+]
+
+
+def user_exists(user_id: int) -> bool:
+    from apps.accounts.models import User
+
+    return User.objects.filter(pk=user_id, is_active=True).exists()
+
+
+def user_ids_by_username(usernames: list[str]) -> dict[str, int]:
+    """Lower-cased username -> id for the active users among ``usernames``."""
+    from django.db.models.functions import Lower
+
+    from apps.accounts.models import User
+
+    wanted = {name.lower() for name in usernames}
+    rows = User.objects.annotate(lname=Lower("username")).filter(lname__in=wanted, is_active=True)
+    return {lname: pk for lname, pk in rows.values_list("lname", "pk")}

@@ -1,0 +1,97 @@
+"""Reads of the accounts app. Every read that names a user hides blocked pairs."""
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from apps.accounts.models import Block, Follow, FollowRequest, User
+from apps.core.errors import NotFound, PermissionDenied
+
+
+def is_blocked_between(a_id: int, b_id: int) -> bool:
+    return (
+        Block.objects.filter(blocker_id=a_id, blocked_id=b_id).exists()
+        or Block.objects.filter(blocker_id=b_id, blocked_id=a_id).exists()
+    )
+
+
+def is_following(*, follower_id: int, followee_id: int) -> bool:
+    return Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists()
+
+
+def user_get_visible(*, username: str, viewer: Any) -> User:
+    """The profile of ``username`` as ``viewer`` may see it; whoever it blocked sees 404."""
+    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    blocked_by_user = viewer.is_authenticated and Block.objects.filter(blocker=user, blocked_id=viewer.pk).exists()
+    if user is None or blocked_by_user:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def user_get_by_username(*, username: str) -> User:
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
+
+
+def relationship(*, viewer: Any, target: User) -> dict[str, bool]:
+    if not viewer.is_authenticated or viewer.pk == target.pk:
+        return {"following": False, "followed_by": False, "requested": False, "blocking": False}
+    return {
+        "following": is_following(follower_id=viewer.pk, followee_id=target.pk),
+        "followed_by": is_following(follower_id=target.pk, followee_id=viewer.pk),
+        "requested": FollowRequest.objects.filter(requester=viewer, target=target).exists(),
+        "blocking": Block.objects.filter(blocker=viewer, blocked=target).exists(),
+    }
+
+
+def _check_graph_visible(*, viewer: Any, target: User) -> None:
+    if not target.is_private or (viewer.is_authenticated and viewer.pk == target.pk):
+        return
+    if viewer.is_authenticated and is_following(follower_id=viewer.pk, followee_id=target.pk):
+        return
+    raise PermissionDenied("This account is private.", code="private_account")
+
+
+def _hide_blocked(qs: QuerySet, *, viewer: Any, field: str) -> QuerySet:
+    if not viewer.is_authenticated:
+        return qs
+    return qs.exclude(**{f"{field}__in": blocked_user_ids(viewer.pk)})
+
+
+def followers_list(*, target: User, viewer: Any) -> QuerySet[Follow]:
+    _check_graph_visible(viewer=viewer, target=target)
+    qs = Follow.objects.filter(followee=target, follower__is_active=True).select_related("follower")
+    return _hide_blocked(qs, viewer=viewer, field="follower_id")
+
+
+def following_list(*, target: User, viewer: Any) -> QuerySet[Follow]:
+    _check_graph_visible(viewer=viewer, target=target)
+    qs = Follow.objects.filter(follower=target, followee__is_active=True).select_related("followee")
+    return _hide_blocked(qs, viewer=viewer, field="followee_id")
+
+
+def follow_requests_list(*, user: User) -> QuerySet[FollowRequest]:
+    return FollowRequest.objects.filter(target=user).select_related("requester")
+
+
+def blocks_list(*, user: User) -> QuerySet[Block]:
+    return Block.objects.filter(blocker=user).select_related("blocked")
+
+
+def blocked_user_ids(user_id: int) -> QuerySet:
+    """Ids of users on either side of a block with ``user_id`` (usable as a subquery)."""
+    return User.objects.filter(
+        Exists(Block.objects.filter(blocker_id=user_id, blocked_id=OuterRef("pk")))
+        | Exists(Block.objects.filter(blocker_id=OuterRef("pk"), blocked_id=user_id))
+    ).values("pk")
+
+
+def followee_ids(user_id: int) -> QuerySet:
+    """Ids of the accounts ``user_id`` follows (usable as a subquery)."""
+    return Follow.objects.filter(follower_id=user_id).values("followee_id")
+
+
+def follower_ids(user_id: int) -> QuerySet:
+    return Follow.objects.filter(followee_id=user_id).values("follower_id")

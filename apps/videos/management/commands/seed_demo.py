@@ -1,0 +1,45 @@
+"""Load a small demo dataset: creators, videos, follows. Idempotent (run it as often as you like)."""
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts import services as accounts
+from apps.videos import services as videos
+
+DEMO_PASSWORD = "reelhouse-demo-1"
+CREATORS = [
+    ("ana", "Ana Dances", False, ["Morning routine #dance #fyp", "Salsa basics with @ben #dance #tutorial"]),
+    ("ben", "Ben Cooks", False, ["Five minute pasta #food #quick", "Knife skills #food"]),
+    ("cleo", "Cleo (private)", True, ["Behind the scenes #vlog"]),
+]
+VIEWERS = ["dan", "eve"]
+
+
+class Command(BaseCommand):
+    help = "Create demo users (password: reelhouse-demo-1), videos and follows; plus an admin user 'admin'."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        users = {}
+        for username, display, private, captions in CREATORS:
+            user = user_model.objects.filter(username=username).first()
+            if user is None:
+                user = accounts.user_register(username=username, password=DEMO_PASSWORD, display_name=display)
+                accounts.profile_update(user=user, data={"is_private": private, "bio": f"Hi, I'm {display}."})
+                for caption in captions:
+                    video = videos.video_create(creator=user, caption=caption)
+                    videos.video_mark_ready(video=video, duration_ms=15000, width=1080, height=1920)
+            users[username] = user
+        for username in VIEWERS:
+            users[username] = user_model.objects.filter(username=username).first() or accounts.user_register(
+                username=username, password=DEMO_PASSWORD
+            )
+        for follower in ("dan", "eve", "ben"):
+            accounts.follow_create(follower=users[follower], followee=users["ana"])
+        accounts.follow_create(follower=users["dan"], followee=users["cleo"])  # a pending request
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@example.test", DEMO_PASSWORD)
+        self.stdout.write(self.style.SUCCESS(f"demo data ready: users {', '.join(users)} and admin; password {DEMO_PASSWORD}"))

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec celery -A workers.celery beat --loglevel INFO --schedule /tmp/celerybeat-schedule

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+python manage.py migrate --noinput
+python manage.py setup_cassandra 2>/dev/null || true

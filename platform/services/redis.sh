@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Redis on loopback: Celery broker, cache, live counters, rate limits, channel layer.
+# usage: redis.sh install|start|stop|status|restart      REDIS_PORT (56379)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+PORT="${REDIS_PORT:-56379}"
+DIR="$RUN_DIR/redis-$PORT"
+
+install() {
+  command -v redis-server >/dev/null || { log "installing Redis from Debian's packages"; apt_install redis-server; }
+}
+
+ready() { [ "$(redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = "PONG" ]; }
+
+start() {
+  install
+  mkdir -p "$DIR"
+  if ! ready; then
+    # noeviction: an evicted queue key would silently lose tasks. AOF keeps queued
+    # events across a restart (everysec: at most a second at risk).
+    redis-server --bind 127.0.0.1 --port "$PORT" --daemonize yes --dir "$DIR" \
+      --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" --save "" \
+      --appendonly "${REDIS_AOF:-yes}" --appendfsync everysec --maxmemory-policy noeviction \
+      --protected-mode yes >/dev/null
+  fi
+  wait_for 30 "Redis on :$PORT" ready
+  echo "redis://127.0.0.1:$PORT/0"
+}
+
+stop() {
+  if ready; then redis-cli -h 127.0.0.1 -p "$PORT" shutdown nosave >/dev/null 2>&1 || true; fi
+  log "stopped"
+}
+
+case "${1:-start}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status|wait) ready ;;
+  *) echo "usage: $0 install|start|stop|status|restart" >&2; exit 2 ;;
+esac

@@ -1,0 +1,17 @@
+"""The embedded default: no external service (SQLite, in-process queues, in-memory channel layer)."""
+
+from settings.base import *  # noqa: F403
+from settings.base import BASE_DIR
+
+DEBUG = True
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / ".run" / "local.sqlite3",
+        "OPTIONS": {"timeout": 20},
+    }
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"

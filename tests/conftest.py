@@ -1,0 +1,57 @@
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.accounts import services as account_services
+from tests.factories import UserFactory, VideoFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings: Any, tmp_path: Any) -> Any:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def client_for(user: Any) -> APIClient:
+    client = APIClient()
+    tokens = account_services.tokens_for_user(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
+
+
+@pytest.fixture
+def creator(db: Any) -> Any:
+    return UserFactory(username="creator")
+
+
+@pytest.fixture
+def viewer(db: Any) -> Any:
+    return UserFactory(username="viewer")
+
+
+@pytest.fixture
+def moderator(db: Any) -> Any:
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username="moderator", is_staff=True)
+    user.groups.add(Group.objects.get(name="moderator"))
+    return user
+
+
+@pytest.fixture
+def video_factory(db: Any) -> Any:
+    return VideoFactory
+
+
+@pytest.fixture
+def user_factory(db: Any) -> Any:
+    return UserFactory

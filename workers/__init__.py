@@ -1,0 +1,1 @@
+"""Celery app and task plumbing. Import the app as ``from workers.celery import app``."""
