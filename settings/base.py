@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.videos",
+    "apps.engagement",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +141,12 @@ CHANNEL_LAYERS = {
 # --- Celery (see workers/celery.py) -------------------------------------------
 # --- Cassandra -------------------------------------------------------------------
 from settings.components.cassandra import *  # noqa: E402,F403
+from settings.components.cassandra import ENGAGEMENT_STORE, cassandra_database  # noqa: E402
+
+if ENGAGEMENT_STORE == "cassandra":
+    DATABASES["cassandra"] = cassandra_database()
+    # django-cassandra-engine must come first: it replaces some management commands.
+    INSTALLED_APPS.insert(0, "django_cassandra_engine")
 from settings.components.celery import *  # noqa: E402,F403
 
 # --- i18n, static, media --------------------------------------------------------

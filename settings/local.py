@@ -14,4 +14,7 @@ DATABASES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CELERY_TASK_ALWAYS_EAGER = True
+# No Cassandra in the embedded default: engagement events go to the ORM adapter.
+ENGAGEMENT_STORE = "orm"
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "django_cassandra_engine"]
 CELERY_BROKER_URL = "memory://"

@@ -11,3 +11,5 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Parallel test runs (several developers or helpers on one machine) pick their own
 # database, Redis db and keyspace through these variables.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_reelhouse")}
+if "cassandra" in DATABASES:
+    DATABASES["cassandra"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_reelhouse")}

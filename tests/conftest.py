@@ -55,3 +55,7 @@ def video_factory(db: Any) -> Any:
 @pytest.fixture
 def user_factory(db: Any) -> Any:
     return UserFactory
+
+
+CASSANDRA = pytest.mark.django_db(databases=["default", "cassandra"])
+"""Mark for tests that use the Cassandra node: pytest-django creates the test keyspace once."""

@@ -1,4 +1,4 @@
-"""Send plain reads to read replicas (when DATABASE_REPLICA_URLS configures any).
+"""Send plain ORM reads to read replicas (when DATABASE_REPLICA_URLS configures any).
 
 Reads inside a transaction stay on the primary so a request sees its own writes.
 """
@@ -16,16 +16,12 @@ def replica_aliases() -> list[str]:
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model: type, **hints: Any) -> str | None:
-        if getattr(model._meta, "app_label", "") in settings.CASSANDRA_APP_LABELS:
-            return None
         replicas = replica_aliases()
         if not replicas or connections["default"].in_atomic_block:
             return "default"
         return random.choice(replicas)
 
     def db_for_write(self, model: type, **hints: Any) -> str | None:
-        if getattr(model._meta, "app_label", "") in settings.CASSANDRA_APP_LABELS:
-            return None
         return "default"
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
@@ -35,6 +31,8 @@ class PrimaryReplicaRouter:
         return None
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
-        if db.startswith("replica_"):
-            return False  # replicas are copies of the primary
+        if db.startswith("replica_") or db == "cassandra":
+            # Replicas are copies of the primary; Cassandra tables are synced by
+            # django-cassandra-engine (`migrate --database cassandra`), never migrated.
+            return False
         return None

@@ -1,4 +1,5 @@
 #!/bin/sh
+# Schema for both databases: PostgreSQL migrations, then the Cassandra keyspace and tables.
 set -e
 python manage.py migrate --noinput
-python manage.py setup_cassandra 2>/dev/null || true
+python manage.py migrate --database cassandra

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import CASSANDRA
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -88,15 +90,31 @@ def test_replica_router_keeps_reads_on_primary_inside_a_transaction(settings):
         assert PrimaryReplicaRouter().db_for_read(Video) == "default"
 
 
-@pytest.mark.django_db
+@CASSANDRA
 def test_health_ready_reports_each_service(client):
     response = client.get("/health/ready")
 
     assert response.status_code == 200
     checks = response.json()["checks"]
-    assert checks["database"]["ok"] and checks["cache"]["ok"]
+    assert checks["database"]["ok"] and checks["cache"]["ok"] and checks["engagement_store"]["ok"]
 
 
-def test_unhandled_routes_use_the_error_envelope(client, db):
-    response = client.get("/api/v1/nope")
-    assert response.status_code == 404
+@pytest.mark.django_db
+def test_health_ready_says_which_service_is_down_without_hanging(client, monkeypatch):
+    import time
+
+    from cassandra.cluster import Cluster
+
+    from apps.engagement import store
+    from apps.engagement.store.cassandra import CassandraStore
+
+    dead = CassandraStore(session_factory=lambda: Cluster(["127.0.0.1"], port=1, connect_timeout=1).connect())
+    monkeypatch.setattr(store, "get_store", lambda: dead)
+    started = time.monotonic()
+
+    response = client.get("/health/ready")
+
+    assert time.monotonic() - started < 10
+    assert response.status_code == 503
+    check = response.json()["checks"]["engagement_store"]
+    assert check["ok"] is False and "StoreUnavailable" in check["error"]

@@ -1,0 +1,47 @@
+"""Read-only admin over the ORM engagement tables (the embedded default's store)."""
+
+from django.contrib import admin
+
+from apps.engagement.models import AffinityRecord, EventRecord, LikeRecord, WatchRecord, WatchSessionRecord
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(EventRecord)
+class EventRecordAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "kind", "video_id", "user_id", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["=video_id", "=user_id", "=event_id"]
+
+
+@admin.register(LikeRecord)
+class LikeRecordAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "video_id", "liked", "changed_at"]
+    list_filter = ["liked"]
+    search_fields = ["=video_id", "=user_id"]
+
+
+@admin.register(WatchRecord)
+class WatchRecordAdmin(ReadOnlyAdmin):
+    list_display = ["viewer_key", "video_id", "kind", "watch_ms", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["viewer_key", "=video_id"]
+
+
+@admin.register(WatchSessionRecord)
+class WatchSessionRecordAdmin(ReadOnlyAdmin):
+    list_display = ["viewer_key", "video_id", "total_watch_ms", "plays", "rewatches", "completed"]
+    search_fields = ["viewer_key", "=video_id"]
+
+
+@admin.register(AffinityRecord)
+class AffinityRecordAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "kind", "key", "weight", "at"]
+    list_filter = ["kind"]
+    search_fields = ["=user_id", "key"]

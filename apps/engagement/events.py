@@ -1,0 +1,158 @@
+"""Engagement events: the values that flow from the API through the queue into the store.
+
+Validation happens here, before anything reaches a store: unknown ids, timestamps from
+the future (beyond clock skew) or too far in the past, negative or absurd watch times and
+oversized fields are refused with a stable code.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from apps.core.errors import ValidationFailed
+
+CLOCK_SKEW = timedelta(minutes=2)
+MAX_EVENT_AGE = timedelta(days=7)
+MAX_WATCH_MS = 6 * 60 * 60 * 1000  # a single report never covers more than 6 hours
+MAX_TEXT = 64
+
+
+class Kind(StrEnum):
+    LIKE = "like"
+    UNLIKE = "unlike"
+    SHARE = "share"
+    VIEW = "view"  # a counted view (derived by the pipeline from playback events)
+    START = "start"
+    PROGRESS = "progress"
+    LOOP = "loop"
+    COMPLETE = "complete"
+    SKIP = "skip"
+
+
+PLAYBACK_KINDS = frozenset({Kind.START, Kind.PROGRESS, Kind.LOOP, Kind.COMPLETE, Kind.SKIP})
+
+
+class InvalidEvent(ValidationFailed):
+    code = "invalid_event"
+
+
+@dataclass(frozen=True)
+class EngagementEvent:
+    event_id: uuid.UUID
+    kind: str
+    video_id: int
+    occurred_at: datetime
+    user_id: int | None = None  # None: an anonymous viewer, known by session_id
+    session_id: str = ""
+    watch_ms: int = 0
+    position_ms: int = 0
+    duration_ms: int = 0
+    target: str = ""  # share target
+    creator_id: int | None = None
+
+    @property
+    def viewer_key(self) -> str:
+        return f"u:{self.user_id}" if self.user_id is not None else f"s:{self.session_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["event_id"] = str(self.event_id)
+        data["occurred_at"] = self.occurred_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "EngagementEvent":
+        values = dict(data)
+        values["event_id"] = uuid.UUID(str(values["event_id"]))
+        values["occurred_at"] = datetime.fromisoformat(values["occurred_at"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class LikeChange:
+    user_id: int
+    video_id: int
+    liked: bool
+    at: datetime
+    event_id: uuid.UUID
+
+
+@dataclass
+class WatchSession:
+    viewer_key: str
+    video_id: int
+    total_watch_ms: int = 0
+    max_position_ms: int = 0
+    duration_ms: int = 0
+    plays: int = 0
+    rewatches: int = 0
+    completed: bool = False
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+    @property
+    def completion(self) -> float:
+        if not self.duration_ms:
+            return 0.0
+        return min(1.0, self.max_position_ms / self.duration_ms)
+
+
+@dataclass(frozen=True)
+class AffinitySignal:
+    user_id: int
+    kind: str  # "creator" or "hashtag"
+    key: str
+    weight: float
+    event_id: uuid.UUID
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def validate(
+    event: EngagementEvent,
+    *,
+    known_video_ids: Iterable[int] | None = None,
+    known_user_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Raise InvalidEvent (with a stable code) if ``event`` must not reach a store."""
+    now = now or datetime.now(UTC)
+    if event.kind not in Kind.__members__.values():
+        raise InvalidEvent("Unknown event kind.", code="unknown_kind")
+    if event.occurred_at.tzinfo is None:
+        raise InvalidEvent("Timestamps need a time zone.", code="naive_timestamp")
+    if event.occurred_at > now + CLOCK_SKEW:
+        raise InvalidEvent("The event is dated in the future.", code="future_timestamp")
+    if event.occurred_at < now - MAX_EVENT_AGE:
+        raise InvalidEvent("The event is too old to accept.", code="too_old")
+    if min(event.watch_ms, event.position_ms, event.duration_ms) < 0:
+        raise InvalidEvent("Watch time and positions cannot be negative.", code="negative_watch_time")
+    if max(event.watch_ms, event.position_ms, event.duration_ms) > MAX_WATCH_MS:
+        raise InvalidEvent("Watch time is out of range.", code="watch_time_out_of_range")
+    if len(event.session_id) > MAX_TEXT or len(event.target) > MAX_TEXT:
+        raise InvalidEvent("A field is too long.", code="payload_too_large")
+    if event.user_id is None and not event.session_id:
+        raise InvalidEvent("Anonymous events need a session id.", code="session_required")
+    if known_video_ids is not None and event.video_id not in set(known_video_ids):
+        raise InvalidEvent("No such video.", code="unknown_video")
+    if known_user_ids is not None and event.user_id is not None and event.user_id not in set(known_user_ids):
+        raise InvalidEvent("No such user.", code="unknown_user")
+
+
+def summarize_watch(*, viewer_key: str, video_id: int, events: Iterable[EngagementEvent]) -> WatchSession:
+    """A watch session recomputed from all its playback events (so replays change nothing)."""
+    session = WatchSession(viewer_key=viewer_key, video_id=video_id)
+    for event in events:
+        session.total_watch_ms += event.watch_ms
+        session.max_position_ms = max(session.max_position_ms, event.position_ms)
+        session.duration_ms = max(session.duration_ms, event.duration_ms)
+        session.plays += event.kind == Kind.START
+        session.rewatches += event.kind == Kind.LOOP
+        session.completed = session.completed or event.kind == Kind.COMPLETE
+        session.first_at = min(filter(None, [session.first_at, event.occurred_at]))
+        session.last_at = max(filter(None, [session.last_at, event.occurred_at]))
+    if session.duration_ms and session.max_position_ms >= 0.95 * session.duration_ms:
+        session.completed = True
+    return session

@@ -1,0 +1,231 @@
+"""Engagement storage tables.
+
+Two sets with the same meaning: Cassandra tables (cqlengine models, created by
+``sync_cassandra``; see docs/engagement-store.md for keys and partition sizes) used in
+production and tests, and ORM tables used by the embedded default. Both are written only
+through apps.engagement.store. Ids are plain integers: the store does not join.
+"""
+
+from cassandra.cqlengine import columns
+from cassandra.cqlengine.models import Model as CqlModel
+from django.db import models
+
+DAY_S = 24 * 3600
+
+
+# --- Cassandra ----------------------------------------------------------------------------
+
+
+class VideoEventByBucket(CqlModel):
+    """Every accepted event of a video, newest first, in 10-minute buckets x 16 shards."""
+
+    __table_name__ = "video_events_by_bucket"
+    __options__ = {"default_time_to_live": 90 * DAY_S}
+    video_id = columns.BigInt(partition_key=True)
+    bucket = columns.Integer(partition_key=True)
+    shard = columns.SmallInt(partition_key=True)
+    occurred_at = columns.DateTime(primary_key=True, clustering_order="DESC")
+    event_id = columns.UUID(primary_key=True)
+    kind = columns.Text()
+    user_id = columns.BigInt()
+    session_id = columns.Text()
+    watch_ms = columns.Integer()
+    position_ms = columns.Integer()
+    duration_ms = columns.Integer()
+    target = columns.Text()
+
+
+class UserHistoryByMonth(CqlModel):
+    """A user's engagement, newest first, one partition per user and month."""
+
+    __table_name__ = "user_history_by_month"
+    __options__ = {"default_time_to_live": 180 * DAY_S}
+    user_id = columns.BigInt(partition_key=True)
+    month = columns.Integer(partition_key=True)
+    occurred_at = columns.DateTime(primary_key=True, clustering_order="DESC")
+    event_id = columns.UUID(primary_key=True)
+    kind = columns.Text()
+    video_id = columns.BigInt()
+    watch_ms = columns.Integer()
+
+
+class LikeState(CqlModel):
+    """Does user U like video V now? Written with USING TIMESTAMP = event time (last intent wins)."""
+
+    __table_name__ = "like_state"
+    user_id = columns.BigInt(partition_key=True)
+    video_id = columns.BigInt(primary_key=True, clustering_order="DESC")
+    liked = columns.Boolean()
+    changed_at = columns.DateTime()
+    event_id = columns.UUID()
+
+
+class VideoLiker(CqlModel):
+    """The users who like a video now: a row per like, deleted on unlike; 64 shards by user."""
+
+    __table_name__ = "video_likers"
+    video_id = columns.BigInt(partition_key=True)
+    shard = columns.SmallInt(partition_key=True)
+    user_id = columns.BigInt(primary_key=True)
+    liked_at = columns.DateTime()
+
+
+class VideoLikeRecent(CqlModel):
+    """Like events of a video by day, newest first (who liked recently; checked against VideoLiker)."""
+
+    __table_name__ = "video_likes_recent"
+    __options__ = {"default_time_to_live": 30 * DAY_S}
+    video_id = columns.BigInt(partition_key=True)
+    day = columns.Integer(partition_key=True)
+    shard = columns.SmallInt(partition_key=True)
+    liked_at = columns.DateTime(primary_key=True, clustering_order="DESC")
+    user_id = columns.BigInt(primary_key=True)
+
+
+class WatchEvent(CqlModel):
+    """Playback events of one viewer on one video (the source of its watch session)."""
+
+    __table_name__ = "watch_events"
+    __options__ = {"default_time_to_live": 90 * DAY_S}
+    viewer_key = columns.Text(partition_key=True)
+    video_id = columns.BigInt(partition_key=True)
+    event_id = columns.UUID(primary_key=True)
+    kind = columns.Text()
+    watch_ms = columns.Integer()
+    position_ms = columns.Integer()
+    duration_ms = columns.Integer()
+    occurred_at = columns.DateTime()
+
+
+class WatchSessionRow(CqlModel):
+    """Per (viewer, video): total watch time, completion, plays and rewatches (recomputed, idempotent)."""
+
+    __table_name__ = "watch_sessions"
+    __options__ = {"default_time_to_live": 180 * DAY_S}
+    viewer_key = columns.Text(partition_key=True)
+    video_id = columns.BigInt(primary_key=True, clustering_order="DESC")
+    total_watch_ms = columns.BigInt()
+    max_position_ms = columns.Integer()
+    duration_ms = columns.Integer()
+    plays = columns.Integer()
+    rewatches = columns.Integer()
+    completed = columns.Boolean()
+    first_at = columns.DateTime()
+    last_at = columns.DateTime()
+
+
+class AffinitySignalRow(CqlModel):
+    """Per-user signals towards creators and hashtags; summed on read, expire after 30 days."""
+
+    __table_name__ = "affinity_signals"
+    __options__ = {"default_time_to_live": 30 * DAY_S}
+    user_id = columns.BigInt(partition_key=True)
+    kind = columns.Text(partition_key=True)
+    key = columns.Text(primary_key=True)
+    event_id = columns.UUID(primary_key=True)
+    weight = columns.Float()
+    at = columns.DateTime()
+
+
+CASSANDRA_TABLES = [
+    VideoEventByBucket,
+    UserHistoryByMonth,
+    LikeState,
+    VideoLiker,
+    VideoLikeRecent,
+    WatchEvent,
+    WatchSessionRow,
+    AffinitySignalRow,
+]
+
+
+# --- ORM (embedded default) -------------------------------------------------------------
+
+
+class EventRecord(models.Model):
+    event_id = models.UUIDField(primary_key=True)
+    kind = models.CharField(max_length=16)
+    video_id = models.BigIntegerField()
+    user_id = models.BigIntegerField(null=True)
+    session_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    watch_ms = models.IntegerField(default=0)
+    position_ms = models.IntegerField(default=0)
+    duration_ms = models.IntegerField(default=0)
+    target = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["video_id", "-occurred_at"]), models.Index(fields=["user_id", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.video_id} ({self.event_id})"
+
+
+class LikeRecord(models.Model):
+    user_id = models.BigIntegerField()
+    video_id = models.BigIntegerField()
+    liked = models.BooleanField()
+    changed_at = models.DateTimeField()
+    event_id = models.UUIDField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user_id", "video_id"], name="engagement_like_unique")]
+        indexes = [models.Index(fields=["video_id", "liked", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'likes' if self.liked else 'unliked'} {self.video_id}"
+
+
+class WatchRecord(models.Model):
+    event_id = models.UUIDField(primary_key=True)
+    viewer_key = models.CharField(max_length=80)
+    video_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    watch_ms = models.IntegerField(default=0)
+    position_ms = models.IntegerField(default=0)
+    duration_ms = models.IntegerField(default=0)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["viewer_key", "video_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.viewer_key} on {self.video_id}"
+
+
+class WatchSessionRecord(models.Model):
+    viewer_key = models.CharField(max_length=80)
+    video_id = models.BigIntegerField()
+    total_watch_ms = models.BigIntegerField(default=0)
+    max_position_ms = models.IntegerField(default=0)
+    duration_ms = models.IntegerField(default=0)
+    plays = models.IntegerField(default=0)
+    rewatches = models.IntegerField(default=0)
+    completed = models.BooleanField(default=False)
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["viewer_key", "video_id"], name="engagement_watch_session_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_key} watched {self.video_id}"
+
+
+class AffinityRecord(models.Model):
+    user_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    key = models.CharField(max_length=100)
+    event_id = models.UUIDField()
+    weight = models.FloatField()
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "kind", "key", "event_id"], name="engagement_affinity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}:{self.key} {self.weight:+}"
