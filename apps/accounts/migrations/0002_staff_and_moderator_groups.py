@@ -3,23 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-STAFF_PERMISSIONS = [
-    ("accounts", "view_user"),
-    ("accounts", "change_user"),
-    ("accounts", "view_follow"),
-    ("accounts", "view_block"),
-    ("accounts", "view_creatorsettings"),
-    ("videos", "view_video"),
-    ("videos", "change_video"),
-    ("videos", "view_hashtag"),
-    ("videos", "change_hashtag"),
-]
-MODERATOR_PERMISSIONS = [
-    ("accounts", "view_user"),
-    ("videos", "view_video"),
-    ("videos", "change_video"),
-    ("videos", "view_hashtag"),
-]
+from apps.accounts.groups import ensure_operator_groups
 
 
 def create_groups(apps, schema_editor):
@@ -28,14 +12,7 @@ def create_groups(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, wanted in (("staff", STAFF_PERMISSIONS), ("moderator", MODERATOR_PERMISSIONS)):
-        group, _ = Group.objects.get_or_create(name=name)
-        for app_label, codename in wanted:
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is not None:
-                group.permissions.add(permission)
+    ensure_operator_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_groups(apps, schema_editor):
