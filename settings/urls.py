@@ -8,6 +8,8 @@ from apps.core.views import health_live, health_ready
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.videos.api.urls")),
+    path("", include("apps.comments.api.urls")),
+    path("", include("apps.notifications.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,388 @@
+"""Writes of comments. Notifications are enqueued after commit through notifications.facade."""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce, Extract, Log
+from django.utils import timezone
+from django_redis import get_redis_connection
+
+from apps.accounts import facade as accounts
+from apps.comments import moderation
+from apps.comments.models import Comment, CommentEdit, CommentLike, ModerationDecision, ShadowRestriction
+from apps.core import ratelimit
+from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.notifications import facade as notifications
+from apps.videos import facade as videos
+from apps.videos.parsing import parse_hashtags, parse_mentions
+
+logger = logging.getLogger(__name__)
+S = Comment.Status
+DIRTY_KEY = "comments:dirty"
+PIN_BOOST = 1e9
+CREATOR_LIKE_BOOST = 1e8
+
+
+def _video_comment_settings(video_id: int) -> dict[str, Any] | None:
+    """creator_id and allow_comments of a video.
+
+    TODO(videos): move to apps.videos.facade (``video_comment_settings``); read here because the
+    facade does not expose ``allow_comments`` yet and apps/videos is owned elsewhere.
+    """
+    from django.apps import apps
+
+    video_model = apps.get_model("videos", "Video")
+    return video_model.objects.filter(pk=video_id).values("creator_id", "allow_comments").first()
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(details={"body": [{"code": "blank", "message": "A comment needs text."}]})
+    if len(body) > settings.COMMENT_MAX_LENGTH:
+        raise ValidationFailed(details={"body": [{"code": "max_length", "message": "The comment is too long."}]})
+    return body
+
+
+def _mentions(body: str, *, author_id: int) -> dict[str, int]:
+    ids = accounts.user_ids_by_username(parse_mentions(body))
+    return {
+        name: uid for name, uid in ids.items() if uid != author_id and not accounts.is_blocked_between(uid, author_id)
+    }
+
+
+def _visible_parent(*, parent_id: int, video_id: int, user: Any) -> Comment:
+    parent = Comment.objects.select_related("author").filter(pk=parent_id, video_id=video_id).first()
+    if parent is None or accounts.is_blocked_between(parent.author_id, user.pk):
+        raise NotFound("No such comment.", code="comment_not_found")
+    if parent.status == S.DELETED:
+        raise Conflict("That comment was deleted.", code="comment_deleted")
+    own = parent.author_id == user.pk
+    if not own and (parent.status != S.PUBLISHED or parent.shadow_hidden):
+        raise NotFound("No such comment.", code="comment_not_found")
+    return parent
+
+
+def _record(comment: Comment, outcome: str, reasons: list[str], by: str) -> ModerationDecision:
+    return ModerationDecision.objects.create(comment=comment, outcome=outcome, reasons=reasons, decided_by=by)
+
+
+@transaction.atomic
+def comment_create(*, user: Any, video_id: int, body: str, parent_id: int | None = None) -> Comment:
+    ratelimit.hit(f"comment:{user.pk}", limit=settings.COMMENTS_HARD_LIMIT_PER_MIN, window_s=60)
+    body = _clean_body(body)
+    video = _video_comment_settings(video_id)
+    if video is None or not videos.video_can_view(video_id=video_id, viewer=user):
+        raise NotFound("No such video.", code="video_not_found")
+    if not video["allow_comments"]:
+        raise PermissionDenied("Comments are turned off for this video.", code="comments_disabled")
+    root, reply_to = None, None
+    if parent_id is not None:
+        parent = _visible_parent(parent_id=parent_id, video_id=video_id, user=user)
+        root = parent.parent if parent.parent_id else parent
+        if root.status != S.PUBLISHED and root.author_id != user.pk:
+            raise NotFound("No such comment.", code="comment_not_found")
+        reply_to = parent.author
+        if parent.parent_id and reply_to.pk != user.pk and f"@{reply_to.username.lower()}" not in body.lower():
+            body = _clean_body(f"@{reply_to.username} {body}")
+    mentioned = _mentions(body, author_id=user.pk)
+    verdict = moderation.rules_check(body=body, author_id=user.pk, creator_id=video["creator_id"])
+    hook = moderation.classifier()
+    status = verdict.outcome
+    if status == S.PUBLISHED and hook is not None:
+        status = S.PENDING  # the classifier decides in a worker; the author sees it meanwhile
+    shadow = ShadowRestriction.objects.filter(user_id=user.pk).exists()
+    comment = Comment.objects.create(
+        video_id=video_id,
+        author=user,
+        parent=root,
+        reply_to_user=reply_to,
+        body=body,
+        mentions=sorted(mentioned),
+        hashtags=parse_hashtags(body),
+        status=status,
+        shadow_hidden=shadow,
+        moderation_reasons=verdict.reasons + (["shadow_restricted"] if shadow else []),
+    )
+    comment.rank = _fresh_rank(comment)
+    comment.save(update_fields=["rank"])
+    if status != S.PENDING:
+        _record(comment, status, comment.moderation_reasons, "rules")
+    if status == S.PUBLISHED:
+        _on_published(comment)
+    elif status == S.PENDING:
+        from apps.comments.tasks import moderate
+
+        transaction.on_commit(lambda: moderate.delay(comment.pk))
+    return comment
+
+
+def _fresh_rank(comment: Comment) -> float:
+    import math
+
+    return math.log10(1) + comment.created_at.timestamp() / settings.COMMENTS_RANK_DECAY_S
+
+
+def _on_published(comment: Comment) -> None:
+    """Side effects of a comment becoming visible: counters and notifications (after commit)."""
+    if comment.parent_id:
+        mark_dirty([comment.parent_id])
+    if comment.shadow_hidden:
+        return  # an abuser's comment notifies nobody
+    creator_id = videos.video_creator_id(comment.video_id)
+    events: list[dict[str, Any]] = []
+    told: set[int] = {comment.author_id}
+    base = {"actor_id": comment.author_id, "video_id": comment.video_id, "comment_id": comment.pk}
+    if comment.parent_id is None and creator_id:
+        events.append(
+            {**base, "kind": "comment", "target_user_id": creator_id, "event_id": f"comment:{comment.pk}:comment"}
+        )
+        told.add(creator_id)
+    else:
+        root_author = Comment.objects.filter(pk=comment.parent_id).values_list("author_id", flat=True).first()
+        for uid in (comment.reply_to_user_id, root_author):
+            if uid and uid not in told:
+                events.append(
+                    {**base, "kind": "reply", "target_user_id": uid, "event_id": f"comment:{comment.pk}:reply:{uid}"}
+                )
+                told.add(uid)
+    for uid in accounts.user_ids_by_username(comment.mentions).values():
+        if uid not in told:
+            events.append(
+                {**base, "kind": "mention", "target_user_id": uid, "event_id": f"comment:{comment.pk}:mention:{uid}"}
+            )
+            told.add(uid)
+    notifications.notify_events(events)
+
+
+@transaction.atomic
+def comment_moderate(*, comment_id: int, outcome: str, reasons: list[str], by: str) -> Comment | None:
+    """Apply a decision (classifier or moderator). Idempotent: the same outcome twice is a no-op."""
+    comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
+    if comment is None or comment.status == S.DELETED or comment.status == outcome:
+        return comment
+    comment.status = outcome
+    comment.moderation_reasons = reasons
+    comment.save(update_fields=["status", "moderation_reasons"])
+    decision = _record(comment, outcome, reasons, by)
+    if outcome == S.PUBLISHED:
+        _on_published(comment)
+    elif comment.parent_id:
+        mark_dirty([comment.parent_id])
+    if by.startswith("moderator:") or (by == "classifier" and outcome != S.PUBLISHED):
+        notifications.notify_event(
+            kind="moderation",
+            actor_id=None,
+            target_user_id=comment.author_id,
+            video_id=comment.video_id,
+            comment_id=comment.pk,
+            event_id=f"comment-moderation:{decision.pk}",
+            data={"content": "comment", "outcome": outcome, "reasons": reasons},
+        )
+    return comment
+
+
+def comment_classify(*, comment_id: int) -> Comment | None:
+    """Worker step: run the classifier on a pending comment."""
+    comment = Comment.objects.filter(pk=comment_id, status=S.PENDING).first()
+    hook = moderation.classifier()
+    if comment is None:
+        return None
+    verdict = hook(comment.body, author_id=comment.author_id, video_id=comment.video_id) if hook else None
+    if isinstance(verdict, tuple):
+        verdict = moderation.Verdict(*verdict)
+    outcome, reasons = (verdict.outcome, verdict.reasons) if verdict else (S.PUBLISHED, [])
+    return comment_moderate(comment_id=comment_id, outcome=outcome, reasons=reasons or [], by="classifier")
+
+
+def moderator_decide(*, comment: Comment, moderator: Any, outcome: str, reason: str) -> Comment:
+    if outcome not in (S.PUBLISHED, S.HIDDEN, S.HELD):
+        raise ValidationFailed(details={"outcome": [{"code": "invalid_choice", "message": "Unknown outcome."}]})
+    return comment_moderate(
+        comment_id=comment.pk, outcome=outcome, reasons=[reason] if reason else [], by=f"moderator:{moderator.pk}"
+    )
+
+
+def _require_video_owner(*, comment: Comment, user: Any) -> None:
+    if videos.video_creator_id(comment.video_id) != user.pk:
+        raise PermissionDenied("Only the video's creator may do this.", code="not_video_owner")
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, user: Any, body: str) -> Comment:
+    if comment.author_id != user.pk:
+        raise PermissionDenied("Only the author may edit a comment.", code="not_comment_author")
+    if comment.status == S.DELETED:
+        raise Conflict("That comment was deleted.", code="comment_deleted")
+    body = _clean_body(body)
+    if body == comment.body:
+        return comment
+    CommentEdit.objects.create(comment=comment, previous_body=comment.body)
+    mentioned = _mentions(body, author_id=user.pk)
+    verdict = moderation.rules_check(
+        body=body, author_id=user.pk, creator_id=videos.video_creator_id(comment.video_id), count_flood=False
+    )
+    comment.body, comment.mentions, comment.hashtags, comment.edited_at = (
+        body,
+        sorted(mentioned),
+        parse_hashtags(body),
+        timezone.now(),
+    )
+    comment.save(update_fields=["body", "mentions", "hashtags", "edited_at"])
+    if comment.status == S.PUBLISHED and verdict.outcome != S.PUBLISHED:
+        comment_moderate(comment_id=comment.pk, outcome=verdict.outcome, reasons=verdict.reasons, by="rules")
+        comment.refresh_from_db()
+    elif comment.status == S.PUBLISHED:
+        _on_published(comment)  # newly mentioned users are told; the others' event ids repeat
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, user: Any) -> None:
+    if comment.author_id != user.pk:
+        _require_video_owner(comment=comment, user=user)
+    Comment.objects.filter(pk=comment.pk).update(status=S.DELETED, is_pinned=False)
+    if comment.parent_id:
+        mark_dirty([comment.parent_id])
+
+
+def comment_hide(*, comment: Comment, user: Any, reason: str = "") -> Comment:
+    _require_video_owner(comment=comment, user=user)
+    return comment_moderate(
+        comment_id=comment.pk, outcome=S.HIDDEN, reasons=[reason or "creator_hidden"], by=f"creator:{user.pk}"
+    )
+
+
+@transaction.atomic
+def comment_pin(*, comment: Comment, user: Any) -> Comment:
+    _require_video_owner(comment=comment, user=user)
+    if comment.parent_id or comment.status != S.PUBLISHED or comment.shadow_hidden:
+        raise Conflict("Only a published top-level comment can be pinned.", code="cannot_pin")
+    previous = list(Comment.objects.filter(video_id=comment.video_id, is_pinned=True).values_list("pk", flat=True))
+    Comment.objects.filter(pk__in=previous).update(is_pinned=False)
+    try:
+        with transaction.atomic():
+            Comment.objects.filter(pk=comment.pk).update(is_pinned=True)
+    except IntegrityError as exc:  # a concurrent pin won
+        raise Conflict("Another comment was pinned at the same time.", code="pin_conflict") from exc
+    comment_counts_flush(comment_ids=[*previous, comment.pk])
+    if comment.author_id != user.pk:
+        notifications.notify_event(
+            kind="comment_pinned",
+            actor_id=user.pk,
+            target_user_id=comment.author_id,
+            video_id=comment.video_id,
+            comment_id=comment.pk,
+            event_id=f"pin:{comment.pk}",
+        )
+    comment.refresh_from_db()
+    return comment
+
+
+@transaction.atomic
+def comment_unpin(*, comment: Comment, user: Any) -> Comment:
+    _require_video_owner(comment=comment, user=user)
+    Comment.objects.filter(pk=comment.pk).update(is_pinned=False)
+    comment_counts_flush(comment_ids=[comment.pk])
+    comment.refresh_from_db()
+    return comment
+
+
+# --- likes: idempotent rows, counts recounted by a coalesced flush ---------------------
+
+
+@transaction.atomic
+def comment_like(*, comment: Comment, user: Any) -> bool:
+    """True when this call created the like. No counter is touched in the request."""
+    try:
+        with transaction.atomic():
+            CommentLike.objects.create(comment=comment, user=user)
+        inserted = True
+    except IntegrityError:  # already liked (or a concurrent duplicate): idempotent
+        inserted = False
+    if videos.video_creator_id(comment.video_id) == user.pk:
+        Comment.objects.filter(pk=comment.pk).update(creator_liked=True)
+    mark_dirty([comment.pk])
+    if inserted and comment.author_id != user.pk:
+        notifications.notify_event(
+            kind="like",
+            actor_id=user.pk,
+            target_user_id=comment.author_id,
+            video_id=comment.video_id,
+            comment_id=comment.pk,
+            event_id=f"comment-like:{user.pk}:{comment.pk}",
+        )
+    return inserted
+
+
+@transaction.atomic
+def comment_unlike(*, comment: Comment, user: Any) -> bool:
+    deleted, _ = CommentLike.objects.filter(comment=comment, user=user).delete()
+    if videos.video_creator_id(comment.video_id) == user.pk:
+        Comment.objects.filter(pk=comment.pk).update(creator_liked=False)
+    mark_dirty([comment.pk])
+    return bool(deleted)
+
+
+def _redis() -> Any:
+    return get_redis_connection("default")
+
+
+def _dirty_key() -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{DIRTY_KEY}"
+
+
+def mark_dirty(comment_ids: list[int]) -> None:
+    """Remember comments whose counts changed; one flush recounts each of them once."""
+    if not comment_ids:
+        return
+    try:
+        _redis().sadd(_dirty_key(), *comment_ids)
+    except Exception:  # Redis down: recount now instead (still exact)
+        logger.warning("dirty set unavailable; recounting inline", exc_info=True)
+        comment_counts_flush(comment_ids=comment_ids)
+        return
+    if cache.add("comments:flush-scheduled", 1, timeout=settings.COMMENTS_FLUSH_INTERVAL_S):
+        from apps.comments.tasks import flush_counts
+
+        transaction.on_commit(lambda: flush_counts.apply_async(countdown=settings.COMMENTS_FLUSH_INTERVAL_S))
+
+
+def comment_counts_flush(*, comment_ids: list[int] | None = None, limit: int = 1000) -> int:
+    """Recount likes and replies of dirty comments from the rows themselves (idempotent: a
+    redelivered flush writes the same numbers), one UPDATE for the whole batch, and re-rank."""
+    if comment_ids is None:
+        comment_ids = [int(x) for x in (_redis().spop(_dirty_key(), limit) or [])]
+    if not comment_ids:
+        return 0
+    likes = CommentLike.objects.filter(comment_id=OuterRef("pk")).order_by().values("comment_id")
+    replies = (
+        Comment.objects.filter(parent_id=OuterRef("pk"), status=S.PUBLISHED, shadow_hidden=False)
+        .order_by()
+        .values("parent_id")
+    )
+    Comment.objects.filter(pk__in=comment_ids).update(
+        like_count=Coalesce(Subquery(likes.annotate(n=Count("pk")).values("n")), 0),
+        reply_count=Coalesce(Subquery(replies.annotate(n=Count("pk")).values("n")), 0),
+    )
+    Comment.objects.filter(pk__in=comment_ids).update(rank=rank_expression())
+    return len(comment_ids)
+
+
+def rank_expression() -> Any:
+    """pinned > creator-liked > log10(1 + likes + 2 * replies) + created / decay (Reddit-style hot:
+    older comments need ten times the engagement per decay period to stay level)."""
+    engagement = Log(Value(10.0), Value(1.0) + F("like_count") + 2 * F("reply_count"))
+    age = Extract("created_at", "epoch") / Value(float(settings.COMMENTS_RANK_DECAY_S))
+    boosts = Case(When(is_pinned=True, then=Value(PIN_BOOST)), default=Value(0.0), output_field=FloatField()) + Case(
+        When(creator_liked=True, then=Value(CREATOR_LIKE_BOOST)), default=Value(0.0), output_field=FloatField()
+    )
+    return boosts + engagement + age
+
+
+def liked_by(user: Any) -> Any:
+    return Exists(CommentLike.objects.filter(comment_id=OuterRef("pk"), user_id=getattr(user, "pk", None)))

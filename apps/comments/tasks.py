@@ -1,0 +1,22 @@
+"""Thin Celery edges of comments (default queue)."""
+
+from apps.comments import services
+from workers.base import ReelhouseTask
+from workers.celery import app
+
+
+@app.task(name="comments.moderate", base=ReelhouseTask, max_retries=5)
+def moderate(comment_id: int) -> str | None:
+    comment = services.comment_classify(comment_id=comment_id)
+    return comment.status if comment else None
+
+
+@app.task(name="comments.flush_counts", base=ReelhouseTask, max_retries=3, expires=300)
+def flush_counts() -> int:
+    from django.core.cache import cache
+
+    cache.delete("comments:flush-scheduled")  # likes from now on schedule the next flush
+    flushed = services.comment_counts_flush()
+    if flushed:  # more may have arrived meanwhile: the next flush is scheduled by the next like
+        return flushed + services.comment_counts_flush()
+    return 0

@@ -1,0 +1,47 @@
+"""`/ws/notifications/`: one socket per signed-in user; new and updated notifications arrive live.
+
+Authentication comes from apps.accounts.ws_auth (bearer subprotocol, ``?token=`` or the session
+cookie; browsers' Origin checked). Anonymous or bad-token connections are closed with 4401.
+"""
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from apps.notifications import selectors, services
+from apps.notifications.realtime import user_group
+
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if self.scope.get("token_invalid") or not (user and user.is_authenticated):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        protocols = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol="bearer" if protocols and protocols[0].lower() == "bearer" else None)
+        unread = await database_sync_to_async(self._hello)(user)
+        await self.send_json({"type": "hello", "unread_count": unread})
+
+    @staticmethod
+    def _hello(user: Any) -> int:
+        services.notifications_seen(user=user)
+        return selectors.unread_count(user=user)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def notification_message(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])

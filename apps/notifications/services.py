@@ -1,0 +1,511 @@
+"""Writes of notifications. Only Celery tasks call the event paths (never a request)."""
+
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts import facade as accounts
+from apps.core.errors import NotFound, ValidationFailed
+from apps.notifications import realtime
+from apps.notifications.models import (
+    AGGREGATED_KINDS,
+    Kind,
+    Notification,
+    NotificationActor,
+    NotificationSettings,
+    ProcessedEvent,
+    PushDelivery,
+    PushSubscription,
+    VideoPublication,
+)
+from apps.notifications.push import PushTarget, provider_for
+from apps.videos import facade as videos
+
+logger = logging.getLogger(__name__)
+RECENT_ACTORS = 3
+# Kinds sent by the platform itself: the actor may be the recipient (or nobody).
+SYSTEM_KINDS = frozenset({Kind.PROCESSING_FINISHED.value, Kind.MODERATION.value})
+# Kinds about a video the recipient does not own: check the recipient may see it.
+VIEW_CHECKED_KINDS = frozenset({Kind.MENTION.value, Kind.REPLY.value, Kind.NEW_VIDEO.value})
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    recipient_id: int
+    event_id: str
+    actor_id: int | None = None
+    video_id: int | None = None
+    comment_id: int | None = None
+    occurred_at: float = 0.0  # epoch seconds
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target_key(self) -> str:
+        if self.kind in (Kind.FOLLOW,):
+            return f"user:{self.recipient_id}"
+        if self.kind == Kind.FOLLOW_REQUEST:
+            return f"user:{self.actor_id}"
+        if self.kind == Kind.COMMENT:
+            return f"video:{self.video_id}"
+        if self.comment_id is not None:
+            return f"comment:{self.comment_id}"
+        if self.video_id is not None:
+            return f"video:{self.video_id}"
+        return f"event:{self.event_id}"[:48]
+
+    @property
+    def bucket(self) -> int:
+        if self.kind not in AGGREGATED_KINDS:
+            return 0
+        return int(self.occurred_at // settings.NOTIFICATIONS_AGGREGATION_WINDOW_S)
+
+
+def event_from_dict(raw: dict[str, Any]) -> Event:
+    kind = raw.get("kind")
+    if kind not in Kind.values:
+        raise ValidationFailed(f"Unknown notification kind {kind!r}.", code="unknown_notification_kind")
+    if not raw.get("event_id") or not raw.get("recipient_id"):
+        raise ValidationFailed("event_id and recipient_id are required.")
+    return Event(
+        kind=kind,
+        recipient_id=int(raw["recipient_id"]),
+        event_id=str(raw["event_id"])[:128],
+        actor_id=int(raw["actor_id"]) if raw.get("actor_id") is not None else None,
+        video_id=int(raw["video_id"]) if raw.get("video_id") is not None else None,
+        comment_id=int(raw["comment_id"]) if raw.get("comment_id") is not None else None,
+        occurred_at=float(raw.get("occurred_at") or timezone.now().timestamp()),
+        data=dict(raw.get("data") or {}),
+    )
+
+
+# --- preferences --------------------------------------------------------------------
+
+
+def kind_enabled(prefs: NotificationSettings | None, kind: str, channel: str) -> bool:
+    if prefs is None:
+        return True
+    return bool((prefs.kinds or {}).get(kind, {}).get(channel, True))
+
+
+def is_muted(prefs: NotificationSettings | None) -> bool:
+    return bool(prefs and prefs.muted_until and prefs.muted_until > timezone.now())
+
+
+def settings_update(
+    *, user: Any, kinds: dict[str, dict[str, bool]] | None, muted_until: Any = ...
+) -> NotificationSettings:
+    prefs, _ = NotificationSettings.objects.get_or_create(user=user)
+    fields = []
+    if kinds is not None:
+        merged = dict(prefs.kinds or {})
+        for kind, channels in kinds.items():
+            merged[kind] = {**merged.get(kind, {}), **channels}
+        prefs.kinds = merged
+        fields.append("kinds")
+    if muted_until is not ...:
+        prefs.muted_until = muted_until
+        fields.append("muted_until")
+    if fields:
+        prefs.save(update_fields=fields)
+    return prefs
+
+
+# --- recording events (tasks only) ------------------------------------------------
+
+
+def _claim_events(event_ids: list[str]) -> set[str]:
+    """Insert the event ids; return those seen for the first time (ON CONFLICT DO NOTHING)."""
+    if not event_ids:
+        return set()
+    table = ProcessedEvent._meta.db_table
+    placeholders = ",".join(["(%s, now())"] * len(event_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (event_id, created_at) VALUES {placeholders} "  # noqa: S608 - table name is ours
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            event_ids,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _add_actors(notification_id: int, actor_ids: list[int]) -> list[int]:
+    """Distinct new actors of a row, in the given order."""
+    if not actor_ids:
+        return []
+    table = NotificationActor._meta.db_table
+    placeholders = ",".join(["(%s, %s, now())"] * len(actor_ids))
+    params: list[int] = []
+    for actor_id in actor_ids:
+        params += [notification_id, actor_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (notification_id, actor_id, created_at) VALUES {placeholders} "  # noqa: S608
+            "ON CONFLICT (notification_id, actor_id) DO NOTHING RETURNING actor_id",
+            params,
+        )
+        inserted = {row[0] for row in cursor.fetchall()}
+    return [actor_id for actor_id in actor_ids if actor_id in inserted]
+
+
+def _allowed(event: Event, *, blocked: set[int], prefs: NotificationSettings | None) -> bool:
+    if event.kind not in SYSTEM_KINDS and (event.actor_id is None or event.actor_id == event.recipient_id):
+        return False  # never for your own actions
+    if event.actor_id is not None and event.actor_id in blocked:
+        return False
+    if not kind_enabled(prefs, event.kind, "in_app"):
+        return False
+    if event.kind in VIEW_CHECKED_KINDS and event.video_id is not None:
+        viewer = _user(event.recipient_id)
+        if viewer is None or not videos.video_can_view(video_id=event.video_id, viewer=viewer):
+            return False
+    return True
+
+
+def _user(user_id: int) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+@transaction.atomic
+def events_record(*, events: list[dict[str, Any]]) -> list[int]:
+    """Turn events into (aggregated) notifications. Idempotent per event id.
+
+    Returns the ids of the rows created or changed. Live and push delivery follow the commit.
+    """
+    parsed = [event_from_dict(raw) for raw in events]
+    fresh = _claim_events(list(dict.fromkeys(e.event_id for e in parsed)))
+    seen: set[str] = set()
+    todo = []
+    for event in parsed:
+        if event.event_id in fresh and event.event_id not in seen:
+            seen.add(event.event_id)
+            todo.append(event)
+    if not todo:
+        return []
+    recipients = {e.recipient_id for e in todo}
+    prefs_by_user = {p.user_id: p for p in NotificationSettings.objects.filter(user_id__in=recipients)}
+    blocked_by_user = {rid: set(accounts.blocked_user_ids(rid).values_list("pk", flat=True)) for rid in recipients}
+    groups: dict[tuple, list[Event]] = defaultdict(list)
+    for event in todo:
+        prefs = prefs_by_user.get(event.recipient_id)
+        if _allowed(event, blocked=blocked_by_user[event.recipient_id], prefs=prefs):
+            groups[(event.recipient_id, event.kind, event.target_key, event.bucket)].append(event)
+
+    touched: list[int] = []
+    created: list[int] = []
+    for (recipient_id, kind, target_key, bucket), group in groups.items():
+        last = group[-1]
+        row = (
+            Notification.objects.select_for_update()
+            .filter(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket, is_read=False)
+            .first()
+        )
+        if row is None:
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        recipient_id=recipient_id,
+                        kind=kind,
+                        target_key=target_key,
+                        bucket=bucket,
+                        video_id=last.video_id,
+                        comment_id=last.comment_id,
+                        data=last.data,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            row = (
+                Notification.objects.select_for_update()
+                .filter(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket, is_read=False)
+                .first()
+            )
+            if row.actor_count == 0:
+                created.append(row.pk)
+        actor_ids = [e.actor_id for e in group if e.actor_id is not None]
+        new_actors = _add_actors(row.pk, list(dict.fromkeys(reversed(actor_ids))))  # newest first
+        recent = (new_actors + [a for a in row.recent_actor_ids if a not in new_actors])[:RECENT_ACTORS]
+        Notification.objects.filter(pk=row.pk).update(
+            actor_count=F("actor_count") + len(new_actors),
+            recent_actor_ids=recent,
+            data={**row.data, **last.data},
+            updated_at=timezone.now(),
+        )
+        touched.append(row.pk)
+
+    _queue_pushes(created, prefs_by_user)
+    transaction.on_commit(lambda: deliver_live(notification_ids=touched))
+    return touched
+
+
+def _queue_pushes(notification_ids: list[int], prefs_by_user: dict[int, NotificationSettings]) -> None:
+    """One delivery record per (new notification, active subscription); sent after commit."""
+    if not notification_ids:
+        return
+    rows = Notification.objects.filter(pk__in=notification_ids).values_list("pk", "recipient_id", "kind")
+    wanted = {
+        pk: rid
+        for pk, rid, kind in rows
+        if kind_enabled(prefs_by_user.get(rid), kind, "push") and not is_muted(prefs_by_user.get(rid))
+    }
+    subs = PushSubscription.objects.filter(user_id__in=set(wanted.values()), is_active=True).values_list(
+        "pk", "user_id"
+    )
+    subs_by_user: dict[int, list[int]] = defaultdict(list)
+    for sub_id, user_id in subs:
+        subs_by_user[user_id].append(sub_id)
+    deliveries = [
+        PushDelivery(notification_id=pk, subscription_id=sub_id)
+        for pk, rid in wanted.items()
+        for sub_id in subs_by_user[rid]
+    ]
+    if not deliveries:
+        return
+    PushDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    ids = list(
+        PushDelivery.objects.filter(
+            notification_id__in=list(wanted), status=PushDelivery.Status.PENDING, attempts=0
+        ).values_list("pk", flat=True)
+    )
+
+    def enqueue() -> None:
+        from apps.notifications.tasks import send_push
+
+        for delivery_id in ids:
+            send_push.delay(delivery_id)
+
+    transaction.on_commit(enqueue)
+
+
+def deliver_live(*, notification_ids: list[int]) -> None:
+    """Send the rows' current state to their recipients' websockets (unless muted)."""
+    from apps.notifications.selectors import notifications_render
+
+    if not notification_ids:
+        return
+    rows = list(Notification.objects.filter(pk__in=notification_ids))
+    prefs_by_user = {
+        p.user_id: p for p in NotificationSettings.objects.filter(user_id__in={r.recipient_id for r in rows})
+    }
+    for payload, row in zip(notifications_render(rows), rows, strict=True):
+        if not is_muted(prefs_by_user.get(row.recipient_id)):
+            realtime.publish(row.recipient_id, {"type": "notification", "notification": payload})
+
+
+# --- new videos: fan-out to followers in batches --------------------------------------
+
+
+def video_publication_record(*, video_id: int, creator_id: int) -> bool:
+    _, created = VideoPublication.objects.get_or_create(video_id=video_id, defaults={"creator_id": creator_id})
+    return created
+
+
+def _inactive_cutoff() -> datetime:
+    return timezone.now() - timedelta(days=settings.NOTIFICATIONS_INACTIVE_AFTER_DAYS)
+
+
+@transaction.atomic
+def new_video_fanout_batch(*, video_id: int, creator_id: int, after_follower_id: int = 0) -> int | None:
+    """Notify one batch of followers (by follower id > ``after_follower_id``).
+
+    Returns the cursor for the next batch, or None when done. Idempotent: a redelivered batch is
+    claimed already and only hands back the cursor. Inactive followers are skipped; they pull
+    missed videos when they come back (``notifications_pull_missed``).
+    """
+    size = settings.NOTIFICATIONS_FANOUT_BATCH
+    followers = list(
+        accounts.follower_ids(creator_id)
+        .exclude(follower_id__in=accounts.blocked_user_ids(creator_id))
+        .filter(follower_id__gt=after_follower_id)
+        .order_by("follower_id")
+        .values_list("follower_id", flat=True)[:size]
+    )
+    if not followers:
+        return None
+    cursor = followers[-1] if len(followers) == size else None
+    if not _claim_events([f"fanout:{video_id}:{after_follower_id}"]):
+        return cursor
+    probe = _user(followers[0])
+    if probe is None or not videos.video_can_view(video_id=video_id, viewer=probe):
+        return None  # not visible to followers (private, removed, ...): stop the fan-out
+    prefs_by_user = {p.user_id: p for p in NotificationSettings.objects.filter(user_id__in=followers)}
+    cutoff = _inactive_cutoff()
+    recipients = [
+        uid
+        for uid in followers
+        if kind_enabled(prefs_by_user.get(uid), Kind.NEW_VIDEO, "in_app")
+        and not (
+            prefs_by_user.get(uid) and prefs_by_user[uid].last_seen_at and prefs_by_user[uid].last_seen_at < cutoff
+        )
+    ]
+    _bulk_new_video(video_id=video_id, creator_id=creator_id, recipients=recipients)
+    new_ids = list(
+        Notification.objects.filter(
+            recipient_id__in=recipients, kind=Kind.NEW_VIDEO, target_key=f"video:{video_id}", is_read=False
+        ).values_list("pk", flat=True)
+    )
+    _queue_pushes(new_ids, prefs_by_user)
+    transaction.on_commit(lambda: deliver_live(notification_ids=new_ids))
+    return cursor
+
+
+def _bulk_new_video(*, video_id: int, creator_id: int, recipients: list[int]) -> None:
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=uid,
+                kind=Kind.NEW_VIDEO,
+                target_key=f"video:{video_id}",
+                video_id=video_id,
+                actor_count=1,
+                recent_actor_ids=[creator_id],
+            )
+            for uid in recipients
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def notifications_seen(*, user: Any) -> None:
+    """The user is here: record it (at most hourly) and, after a long absence, pull the new
+    videos of followed creators that the fan-out skipped."""
+    now = timezone.now()
+    prefs, _ = NotificationSettings.objects.get_or_create(user=user)
+    last = prefs.last_seen_at
+    if last and last > now - timedelta(hours=1):
+        return
+    if last and last < _inactive_cutoff():
+        missed = (
+            VideoPublication.objects.filter(creator_id__in=accounts.followee_ids(user.pk), published_at__gt=last)
+            .exclude(creator_id__in=accounts.blocked_user_ids(user.pk))
+            .order_by("-published_at")[: settings.NOTIFICATIONS_PULL_LIMIT]
+        )
+        visible = [
+            (p.video_id, p.creator_id) for p in missed if videos.video_can_view(video_id=p.video_id, viewer=user)
+        ]
+        for video_id, creator_id in visible:
+            _bulk_new_video(video_id=video_id, creator_id=creator_id, recipients=[user.pk])
+    NotificationSettings.objects.filter(pk=prefs.pk).update(last_seen_at=now)
+
+
+# --- inbox -----------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
+    row = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    if row is None:  # someone else's or absent: the same answer
+        raise NotFound("No such notification.", code="notification_not_found")
+    if not row.is_read:
+        Notification.objects.filter(pk=row.pk).update(is_read=True, read_at=timezone.now())
+        row.refresh_from_db()
+    return row
+
+
+def notifications_mark_all_read(*, user: Any) -> int:
+    return Notification.objects.filter(recipient=user, is_read=False).update(is_read=True, read_at=timezone.now())
+
+
+# --- push ------------------------------------------------------------------------------
+
+
+def push_subscription_create(*, user: Any, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    parsed = urlparse(endpoint)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    secure = parsed.scheme == "https" and not loopback
+    if not (secure or (settings.WEBPUSH_ALLOW_LOOPBACK_ENDPOINTS and loopback and parsed.scheme in ("http", "https"))):
+        raise ValidationFailed(
+            "Push endpoints must be public https URLs.", details={"endpoint": [{"code": "invalid_endpoint"}]}
+        )
+    sub, _ = PushSubscription.objects.update_or_create(
+        user=user, endpoint=endpoint, defaults={"p256dh": p256dh, "auth": auth, "is_active": True}
+    )
+    return sub
+
+
+def push_subscription_delete(*, user: Any, endpoint: str) -> None:
+    PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+
+
+def _backoff_s(attempts: int) -> int:
+    base = min(settings.WEBPUSH_BACKOFF_MAX_S, settings.WEBPUSH_BACKOFF_BASE_S * 2 ** max(attempts - 1, 0))
+    return int(base * random.uniform(0.5, 1.0)) + 1
+
+
+def push_delivery_attempt(*, delivery_id: int) -> PushDelivery | None:
+    """One attempt of one push. Sent and dead records are final (a redelivered task is a no-op).
+
+    Returns the record; the caller (task) schedules a retry when its status is ``retrying``.
+    """
+    from apps.notifications.selectors import notifications_render
+
+    with transaction.atomic():
+        delivery = (
+            PushDelivery.objects.select_for_update()
+            .select_related("subscription", "notification")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status in (PushDelivery.Status.SENT, PushDelivery.Status.DEAD):
+            return delivery
+        sub = delivery.subscription
+        provider = provider_for(sub.provider)
+        payload = notifications_render([delivery.notification])[0]
+        if provider is None or not sub.is_active:
+            result_ok, gone, retryable, status_code, error = False, False, False, None, "no active provider"
+        else:
+            result = provider.send(
+                target=PushTarget(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth),
+                payload={"type": "notification", "notification": payload},
+                ttl=settings.WEBPUSH_TTL_S,
+            )
+            result_ok, gone, retryable = result.ok, result.gone, result.retryable
+            status_code, error = result.status_code, result.error
+        attempts = delivery.attempts + 1  # the row is locked: no lost update
+        delivery.attempts = F("attempts") + 1
+        delivery.last_status_code = status_code
+        delivery.last_error = error[:255]
+        if result_ok:
+            delivery.status, delivery.sent_at, delivery.next_attempt_at = PushDelivery.Status.SENT, timezone.now(), None
+        elif retryable and attempts < settings.WEBPUSH_MAX_ATTEMPTS:
+            delivery.status = PushDelivery.Status.RETRYING
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=_backoff_s(attempts))
+        else:
+            delivery.status, delivery.next_attempt_at = PushDelivery.Status.DEAD, None
+            if gone:
+                PushSubscription.objects.filter(pk=sub.pk).update(is_active=False)
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_status_code",
+                "last_error",
+                "status",
+                "sent_at",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        delivery.refresh_from_db()
+        return delivery
+
+
+def push_delivery_replay(*, delivery_id: int) -> None:
+    """Operator action: give a dead delivery a fresh set of attempts."""
+    from apps.notifications.tasks import send_push
+
+    updated = PushDelivery.objects.filter(pk=delivery_id, status=PushDelivery.Status.DEAD).update(
+        status=PushDelivery.Status.PENDING, attempts=0, next_attempt_at=None
+    )
+    if updated:
+        transaction.on_commit(lambda: send_push.delay(delivery_id))
