@@ -242,3 +242,22 @@ def test_blocked_users_cannot_reply_or_see_each_other(creator, viewer, user_fact
 
     assert reply.status_code == 404
     assert client_for(viewer).get(f"/api/v1/videos/{video.pk}/comments").json()["results"] == []
+
+
+def test_comment_lists_do_not_grow_queries_with_size(
+    creator, viewer, user_factory, video, django_assert_max_num_queries
+):
+    root = post(creator, video, "root").json()["id"]
+    for i in range(15):
+        author = user_factory()
+        post(author, video, f"top {i}")
+        post(author, video, f"reply {i}", parent=root)
+    client = client_for(viewer)
+
+    with django_assert_max_num_queries(8):
+        top = client.get(f"/api/v1/videos/{video.pk}/comments?sort=top&limit=16")
+    with django_assert_max_num_queries(8):
+        replies = client.get(f"/api/v1/comments/{root}/replies?limit=15")
+
+    assert len(top.json()["results"]) == 16
+    assert len(replies.json()["results"]) == 15

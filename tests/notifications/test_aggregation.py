@@ -166,3 +166,16 @@ def test_preferences_api_validates_kinds_and_mutes(creator):
 
 def test_inbox_needs_authentication(api):
     assert api.get("/api/v1/notifications").status_code == 401
+
+
+def test_inbox_queries_do_not_grow_with_page_size(creator, video_factory, many_users, django_assert_max_num_queries):
+    fans = many_users(20)
+    for fan in fans:
+        video = video_factory(creator=creator)
+        tasks.record_events([like(fan, creator.pk, video.pk)])
+    client = client_for(creator)
+
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/notifications?limit=20")
+
+    assert len(response.json()["results"]) == 20
