@@ -4,8 +4,10 @@ from django.urls import path
 
 from apps.core.consumers import PingConsumer
 from apps.notifications.consumers import NotificationConsumer
+from apps.videos.consumers import VideoProcessingConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     path("ws/notifications/", NotificationConsumer.as_asgi()),
+    path("ws/videos/<int:video_id>/processing/", VideoProcessingConsumer.as_asgi()),
 ]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts import facade as accounts
 from apps.core.errors import NotFound, PermissionDenied
@@ -14,6 +15,8 @@ def videos_visible_to(viewer: Any) -> QuerySet[Video]:
     allowed by visibility and account privacy, and with no block either way."""
     qs = Video.objects.select_related("creator").prefetch_related("hashtags", "mentions")
     published = Q(status=Video.Status.READY, moderation_status__in=Video.VISIBLE_MODERATION, creator__is_active=True)
+    # A scheduled video stays hidden from others until its publication time.
+    published &= Q(published_at__isnull=True) | Q(published_at__lte=timezone.now())
     open_to_all = Q(visibility=Video.Visibility.PUBLIC, creator__is_private=False)
     if not getattr(viewer, "is_authenticated", False):
         return qs.filter(published & open_to_all)

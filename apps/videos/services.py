@@ -1,5 +1,6 @@
 """Writes of the videos app (metadata; media processing has its own pipeline)."""
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -50,7 +51,24 @@ def video_update(*, video: Video, data: dict[str, Any]) -> Video:
 
 
 def video_delete(*, video: Video) -> None:
+    """Delete the row; its files (source, renditions, thumbnails) are purged after commit."""
+    from apps.videos.models import VideoMedia
+    from apps.videos.tasks import purge_media
+
+    media = VideoMedia.objects.filter(video=video).values("storage_key", "source").first()
     video.delete()
+    if media:
+        prefix, names = f"v/{media['storage_key']}/", [media["source"]]
+        transaction.on_commit(partial(purge_media.delay, prefix=prefix, names=names))
+
+
+def video_notify_followers(*, video_id: int, publish_at: Any = None) -> None:
+    """Hook called once a processed video is published (after commit).
+
+    The notifications app replaces this body with a call to its facade (fan-out to followers,
+    honouring ``publish_at`` for scheduled videos). Until then it does nothing.
+    """
+    return None
 
 
 def video_mark_ready(

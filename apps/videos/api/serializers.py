@@ -10,6 +10,7 @@ class VideoOutput(serializers.ModelSerializer):
     creator = UserSummaryOutput(read_only=True)
     hashtags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    thumbnail = serializers.SerializerMethodField()
 
     class Meta:
         model = Video
@@ -40,6 +41,11 @@ class VideoOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_thumbnail(self, video: Video) -> str | None:
+        from apps.videos.storage import thumbnail_url
+
+        return thumbnail_url(video.thumbnail.name) or None
+
 
 class VideoCreateInput(StrictInputSerializer):
     caption = serializers.CharField(
@@ -60,3 +66,62 @@ class HashtagOutput(serializers.ModelSerializer):
         model = Hashtag
         fields = ["name", "created_at"]
         read_only_fields = fields
+
+
+class UploadSessionCreateInput(StrictInputSerializer):
+    size = serializers.IntegerField(min_value=0)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", max_length=64)
+    content_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    chunk_size = serializers.IntegerField(min_value=1, required=False)
+    caption = serializers.CharField(
+        max_length=settings.CAPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    visibility = serializers.ChoiceField(choices=Video.Visibility.choices, required=False)
+    allow_comments = serializers.BooleanField(required=False, default=True)
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class UploadSessionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    chunk_size = serializers.IntegerField()
+    total_chunks = serializers.IntegerField()
+    received = serializers.ListField(child=serializers.IntegerField())
+    missing_count = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    video_id = serializers.IntegerField(allow_null=True)
+
+
+class DirectUploadInput(StrictInputSerializer):
+    file = serializers.FileField(allow_empty_file=True)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", max_length=64, required=False)
+    caption = serializers.CharField(
+        max_length=settings.CAPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    visibility = serializers.ChoiceField(choices=Video.Visibility.choices, required=False)
+    allow_comments = serializers.BooleanField(required=False, default=True)
+    publish_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ProcessingOutput(serializers.Serializer):
+    video_id = serializers.IntegerField()
+    status = serializers.CharField()
+    stage = serializers.CharField()
+    percent = serializers.IntegerField()
+    failure_reason = serializers.CharField()
+    attempts = serializers.IntegerField()
+    stage_timings = serializers.DictField()
+
+
+class PlaybackOutput(serializers.Serializer):
+    video_id = serializers.IntegerField()
+    master_playlist = serializers.CharField()
+    thumbnail = serializers.CharField()
+    sprite = serializers.CharField()
+    sprite_info = serializers.DictField()
+    renditions = serializers.ListField(child=serializers.DictField())
+    duration_ms = serializers.IntegerField(allow_null=True)
+    expires_in = serializers.IntegerField(allow_null=True)

@@ -1,0 +1,191 @@
+"""The real pipeline on real clips: ladder, thumbnails, state machine, idempotency, cleanup."""
+
+import pytest
+from django.utils import timezone
+
+from apps.videos import processing
+from apps.videos.models import Video, VideoMedia
+from apps.videos.storage import media_storage
+from apps.videos.tasks import process_video, purge_media
+from tests.conftest import client_for
+from tests.videos.helpers import upload_file
+
+pytestmark = pytest.mark.django_db
+
+
+def _uploaded(creator, path, **fields):
+    response = upload_file(client_for(creator), path, **fields)
+    assert response.status_code == 201, response.json()
+    return Video.objects.get(pk=response.json()["id"])
+
+
+@pytest.mark.parametrize(
+    ("clip", "renditions", "audio"),
+    [("landscape_mp4", ["240p"], True), ("portrait_webm", ["240p"], False), ("portrait_mkv", ["240p"], True)],
+)
+def test_pipeline_publishes_an_hls_ladder_with_thumbnails(creator, clips, clip, renditions, audio, settings, tmp_path):
+    settings.MEDIA_WORK_DIR = str(tmp_path / "work")
+    video = _uploaded(creator, clips(clip), caption="hello #world")
+
+    assert process_video(video.pk) == Video.Status.READY
+    assert process_video(video.pk) == "skipped"  # a second delivery changes nothing
+
+    video.refresh_from_db()
+    media = VideoMedia.objects.get(video=video)
+    store = media_storage()
+    assert (video.status, video.processing_percent, video.moderation_status) == ("ready", 100, "approved")
+    assert video.published_at is not None and video.duration_ms > 900
+    assert [r["name"] for r in media.renditions] == renditions
+    master = store.open(media.master_playlist).read().decode()
+    assert "#EXT-X-STREAM-INF" in master and "240p/index.m3u8" in master
+    assert ("mp4a" in master) is audio
+    variant = store.open(media.renditions[0]["playlist"]).read().decode()
+    assert "#EXT-X-ENDLIST" in variant and ".ts" in variant
+    assert store.exists(video.thumbnail.name) and store.exists(media.sprite)
+    assert set(media.stage_timings) == {s for s, _, _ in processing.STAGES}
+    assert media.attempts == 1
+    assert list((tmp_path / "work").iterdir()) == []  # temp files always cleaned
+
+
+def test_ladder_is_capped_at_the_source_resolution(creator, clips, settings):
+    settings.MEDIA_LADDER = [("120p", 120, 200), ("240p", 240, 400), ("480p", 480, 800)]
+    video = _uploaded(creator, clips("landscape_mp4"))
+
+    process_video(video.pk)
+
+    media = VideoMedia.objects.get(video=video)
+    assert [(r["name"], r["width"], r["height"]) for r in media.renditions] == [("120p", 160, 120), ("240p", 320, 240)]
+
+
+def test_a_held_lease_makes_a_duplicate_task_skip(creator, clips):
+    video = _uploaded(creator, clips("landscape_mov"))
+    assert processing.processing_claim(video_id=video.pk, owner="worker-a")
+
+    assert processing.video_process(video_id=video.pk, owner="worker-b") == "skipped"
+    VideoMedia.objects.filter(video=video).update(lease_until=timezone.now())  # worker-a died
+    assert processing.video_process(video_id=video.pk, owner="worker-b") == Video.Status.READY
+
+
+def test_a_restarted_job_skips_finished_stages(creator, clips):
+    video = _uploaded(creator, clips("landscape_mov"))
+    VideoMedia.objects.filter(video=video).update(stage_timings={"probe": 0.1})
+    VideoMedia.objects.filter(video=video).update(probe=VideoMedia.objects.get(video=video).probe)
+
+    processing.video_process(video_id=video.pk, owner="again")
+
+    assert VideoMedia.objects.get(video=video).stage_timings["probe"] == 0.1
+
+
+def test_broken_media_fails_with_a_reason_and_the_creator_can_retry(creator, clips, django_capture_on_commit_callbacks):
+    video = _uploaded(creator, clips("landscape_mov"))
+    media = VideoMedia.objects.get(video=video)
+    original = media_storage().open(media.source).read()
+    with media_storage().open(media.source, "wb") as fh:  # the stored source got corrupted
+        fh.write(original[:200])
+
+    assert process_video(video.pk) == Video.Status.FAILED
+    video.refresh_from_db()
+    assert video.failure_reason == "media_unreadable"
+    assert VideoMedia.objects.get(video=video).lease_owner == ""
+
+    with media_storage().open(media.source, "wb") as fh:
+        fh.write(original)
+    client = client_for(creator)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        retry = client.post(f"/api/v1/videos/{video.pk}/retry")
+    again = client.post(f"/api/v1/videos/{video.pk}/retry")
+
+    assert retry.status_code == 202 and retry.json()["status"] == "uploaded"
+    assert len(callbacks) == 1
+    assert again.status_code == 409 and again.json()["error"]["code"] == "video_not_retryable"
+    assert process_video(video.pk) == Video.Status.READY
+
+
+def test_others_cannot_retry_or_follow_processing(creator, viewer, clips):
+    video = _uploaded(creator, clips("landscape_mov"))
+    other = client_for(viewer)
+
+    assert other.post(f"/api/v1/videos/{video.pk}/retry").status_code == 404
+    assert other.get(f"/api/v1/videos/{video.pk}/processing").status_code == 404
+
+
+def test_processing_progress_is_visible_to_the_creator(creator, clips):
+    video = _uploaded(creator, clips("landscape_mov"))
+    client = client_for(creator)
+
+    before = client.get(f"/api/v1/videos/{video.pk}/processing").json()
+    process_video(video.pk)
+    after = client.get(f"/api/v1/videos/{video.pk}/processing").json()
+
+    assert (before["status"], before["percent"]) == ("uploaded", 0)
+    assert (after["status"], after["percent"], after["attempts"]) == ("ready", 100, 1)
+    assert set(after["stage_timings"]) >= {"probe", "transcode", "publish"}
+
+
+def test_caption_rules_reject_and_nothing_is_published(creator, viewer, clips, settings):
+    settings.MEDIA_CAPTION_BLOCKLIST = [r"\bbuy followers\b"]
+    video = _uploaded(creator, clips("landscape_mov"), caption="Buy followers now", visibility="public")
+
+    assert process_video(video.pk) == Video.Status.REJECTED
+
+    video.refresh_from_db()
+    media = VideoMedia.objects.get(video=video)
+    assert video.failure_reason == "caption_blocked"
+    assert media.checks[0]["verdict"] == "reject"
+    assert client_for(viewer).get(f"/api/v1/videos/{video.pk}").status_code == 404
+
+
+def test_a_failing_content_check_flags_for_review_but_publishes(creator, clips, settings):
+    settings.MEDIA_CONTENT_CHECKS = [
+        "apps.videos.moderation.caption_rules",
+        "tests.videos.test_processing.broken_check",
+    ]
+    video = _uploaded(creator, clips("landscape_mov"))
+
+    process_video(video.pk)
+
+    video.refresh_from_db()
+    assert (video.status, video.moderation_status) == ("ready", "flagged")
+
+
+def broken_check(*, video, media):
+    raise RuntimeError("classifier down")
+
+
+def test_scheduled_video_stays_hidden_until_its_time(creator, viewer, clips):
+    later = timezone.now() + timezone.timedelta(hours=2)
+    video = _uploaded(creator, clips("landscape_mov"), publish_at=later.isoformat())
+
+    process_video(video.pk)
+
+    video.refresh_from_db()
+    assert video.status == "ready" and video.published_at == later
+    assert client_for(viewer).get(f"/api/v1/videos/{video.pk}").status_code == 404
+    assert client_for(creator).get(f"/api/v1/videos/{video.pk}").status_code == 200
+
+
+def test_retries_exhausted_marks_the_video_failed(creator, clips):
+    video = _uploaded(creator, clips("landscape_mov"))
+
+    process_video.on_failure(OSError("disk full"), "task-1", (video.pk,), {}, None)
+
+    video.refresh_from_db()
+    assert (video.status, video.failure_reason) == ("failed", "retries_exhausted")
+
+
+def test_delete_leaves_no_orphaned_files(creator, clips, django_capture_on_commit_callbacks):
+    video = _uploaded(creator, clips("landscape_mov"))
+    process_video(video.pk)
+    video.refresh_from_db()
+    media = VideoMedia.objects.get(video=video)
+    names = [media.source, media.master_playlist, video.thumbnail.name, media.sprite]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert client_for(creator).delete(f"/api/v1/videos/{video.pk}").status_code == 204
+    assert len(callbacks) == 1
+    purge_media(prefix=media.prefix, names=[media.source])
+    purge_media(prefix=media.prefix, names=[media.source])  # twice: nothing left, no error
+
+    store = media_storage()
+    assert [name for name in names if store.exists(name)] == []
+    assert not store.exists(media.prefix)
