@@ -261,3 +261,24 @@ def test_comment_lists_do_not_grow_queries_with_size(
 
     assert len(top.json()["results"]) == 16
     assert len(replies.json()["results"]) == 15
+
+
+def test_comment_events_become_aggregated_notifications_end_to_end(
+    creator, viewer, user_factory, video, sent_notifications, django_capture_on_commit_callbacks
+):
+    from apps.notifications import selectors as inbox
+    from apps.notifications import tasks as notification_tasks
+    from apps.notifications.models import Notification
+
+    ana = user_factory(username="ana")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.comment_create(user=viewer, video_id=video.pk, body="wow")
+        services.comment_create(user=ana, video_id=video.pk, body="so good")
+        services.comment_pin(comment=first, user=creator)
+    notification_tasks.record_events(sent_notifications)
+    notification_tasks.record_events(sent_notifications)  # redelivered
+
+    texts = {
+        row.recipient_id: inbox.notifications_render([row])[0]["text"] for row in Notification.objects.order_by("id")
+    }
+    assert texts == {creator.pk: "ana and viewer commented on your video", viewer.pk: "creator pinned your comment"}
