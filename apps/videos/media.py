@@ -255,7 +255,7 @@ def transcode_plan(
         rate = tiles / max(p.duration_s, 0.04)
         graph.append(f"[sp]fps={rate:.5f},scale={tile_w}:{tile_h},tile={SPRITE_COLS}x{SPRITE_ROWS}[spo]")
         pw, ph = rung_size(p, rungs[-1])
-        graph.append(f"[po]trim=start={poster_at},setpts=PTS-STARTPTS,scale={pw}:{ph}[poo]")
+        graph.append(f"[po]trim=start={poster_at}:duration=0.5,setpts=PTS-STARTPTS,scale={pw}:{ph}[poo]")
     args = [FFMPEG, "-nostdin", "-hide_banner", "-v", "error", "-y", *SAFE_INPUT, "-i", str(source)]
     args += ["-filter_complex", ";".join(graph)]
     stream_map = []

@@ -69,6 +69,12 @@ def _transition(video: Video, to: str) -> None:
     video.status = to
 
 
+def _notify_failed(*, video_id: int, reason: str) -> None:
+    from apps.videos.services import video_notify_failed
+
+    video_notify_failed(video_id=video_id, reason=reason)
+
+
 def processing_enqueue(*, video_id: int) -> None:
     """Queue processing after the current transaction commits."""
     from apps.videos.tasks import process_video
@@ -132,6 +138,7 @@ def processing_fail(*, video_id: int, reason: str, detail: str = "", owner: str 
         _transition(video, S.FAILED)
         video.failure_reason = reason[:64]
         video.save(update_fields=["status", "failure_reason", "updated_at"])
+        transaction.on_commit(partial(_notify_failed, video_id=video.pk, reason=video.failure_reason))
         if media:
             media.last_error = detail[-4000:]
             media.lease_owner, media.lease_until = "", None
@@ -270,6 +277,7 @@ def _moderation_stage(*, media: VideoMedia, video: Video, report: Callable[[floa
             locked.moderation_status = Video.Moderation.REMOVED
             locked.save(update_fields=["status", "failure_reason", "moderation_status", "updated_at"])
             VideoMedia.objects.filter(pk=media.pk).update(lease_owner="", lease_until=None, finished_at=timezone.now())
+            transaction.on_commit(partial(_notify_failed, video_id=locked.pk, reason=locked.failure_reason))
         push_processing(locked)
         raise Stop()
     if any(r.verdict == moderation.FLAG for r in results):

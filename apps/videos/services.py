@@ -63,12 +63,43 @@ def video_delete(*, video: Video) -> None:
 
 
 def video_notify_followers(*, video_id: int, publish_at: Any = None) -> None:
-    """Hook called once a processed video is published (after commit).
+    """Called after commit once processing published a video: tell the creator, and fan the
+    video out to followers unless it is scheduled (``media.announce_scheduled`` does that when due)."""
+    from apps.notifications import facade as notifications
 
-    The notifications app replaces this body with a call to its facade (fan-out to followers,
-    honouring ``publish_at`` for scheduled videos). Until then it does nothing.
-    """
-    return None
+    creator_id = Video.objects.filter(pk=video_id).values_list("creator_id", flat=True).first()
+    if creator_id is None:
+        return
+    notifications.notify_video_processed(video_id=video_id, creator_id=creator_id, ok=True)
+    if publish_at is None or publish_at <= timezone.now():
+        notifications.notify_video_published(video_id=video_id, creator_id=creator_id)
+
+
+def video_notify_failed(*, video_id: int, reason: str) -> None:
+    """Called after commit when processing failed or moderation rejected the video."""
+    from apps.notifications import facade as notifications
+
+    creator_id = Video.objects.filter(pk=video_id).values_list("creator_id", flat=True).first()
+    if creator_id is not None:
+        notifications.notify_video_processed(video_id=video_id, creator_id=creator_id, ok=False, reason=reason)
+
+
+def videos_announce_scheduled(*, now: Any = None) -> int:
+    """Fan out scheduled videos whose publication time has come (a periodic task; idempotent)."""
+    from apps.notifications import facade as notifications
+    from apps.videos.models import VideoMedia
+
+    now = now or timezone.now()
+    due = VideoMedia.objects.filter(
+        publish_at__isnull=False, publish_at__lte=now, video__status=Video.Status.READY
+    ).values_list("video_id", "video__creator_id")
+    announced = 0
+    for video_id, creator_id in due:
+        with transaction.atomic():
+            if VideoMedia.objects.filter(video_id=video_id, publish_at__isnull=False).update(publish_at=None):
+                notifications.notify_video_published(video_id=video_id, creator_id=creator_id)
+                announced += 1
+    return announced
 
 
 def video_mark_ready(

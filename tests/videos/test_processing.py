@@ -189,3 +189,54 @@ def test_delete_leaves_no_orphaned_files(creator, clips, django_capture_on_commi
     store = media_storage()
     assert [name for name in names if store.exists(name)] == []
     assert not store.exists(media.prefix)
+
+
+@pytest.fixture
+def notified(monkeypatch):
+    from apps.notifications import facade
+
+    calls = []
+    monkeypatch.setattr(facade, "notify_video_processed", lambda **kw: calls.append(("processed", kw)))
+    monkeypatch.setattr(facade, "notify_video_published", lambda **kw: calls.append(("published", kw)))
+    return calls
+
+
+def test_publication_tells_the_creator_and_fans_out_once(creator, clips, notified, django_capture_on_commit_callbacks):
+    video = _uploaded(creator, clips("landscape_mov"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        process_video(video.pk)
+
+    assert [kind for kind, _ in notified] == ["processed", "published"]
+    assert notified[0][1] == {"video_id": video.pk, "creator_id": creator.pk, "ok": True}
+
+
+def test_scheduled_video_is_announced_when_due(creator, clips, notified, django_capture_on_commit_callbacks):
+    from apps.videos.tasks import announce_scheduled
+
+    later = timezone.now() + timezone.timedelta(hours=1)
+    video = _uploaded(creator, clips("landscape_mov"), publish_at=later.isoformat())
+    with django_capture_on_commit_callbacks(execute=True):
+        process_video(video.pk)
+    assert [kind for kind, _ in notified] == ["processed"]
+
+    assert announce_scheduled() == 0
+    VideoMedia.objects.filter(video=video).update(publish_at=timezone.now())
+    Video.objects.filter(pk=video.pk).update(published_at=timezone.now())
+    assert announce_scheduled() == 1
+    assert announce_scheduled() == 0
+    assert [kind for kind, _ in notified] == ["processed", "published"]
+
+
+def test_failure_tells_the_creator_why(creator, clips, notified, django_capture_on_commit_callbacks):
+    video = _uploaded(creator, clips("landscape_mov"))
+    source = VideoMedia.objects.get(video=video).source
+    with media_storage().open(source, "wb") as fh:
+        fh.write(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        process_video(video.pk)
+
+    assert notified == [
+        ("processed", {"video_id": video.pk, "creator_id": creator.pk, "ok": False, "reason": "media_unreadable"})
+    ]
