@@ -129,7 +129,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"VisibilityEnum": "apps.core.choices.Visibility"},
+    "ENUM_NAME_OVERRIDES": {
+        "VisibilityEnum": "apps.core.choices.Visibility",
+        "EngagementStatusEnum": "apps.engagement.api.serializers.ENGAGEMENT_STATUSES",
+    },
 }
 
 # --- Channels --------------------------------------------------------------------
@@ -150,6 +153,9 @@ if ENGAGEMENT_STORE == "cassandra":
     # django-cassandra-engine must come first: it replaces some management commands.
     INSTALLED_APPS.insert(0, "django_cassandra_engine")
 from settings.components.celery import *  # noqa: E402,F403
+from settings.components.engagement import *  # noqa: E402,F403
+
+CELERY_BEAT_SCHEDULE.update(ENGAGEMENT_BEAT_SCHEDULE)
 
 # --- i18n, static, media --------------------------------------------------------
 LANGUAGE_CODE = "en-us"

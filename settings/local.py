@@ -16,5 +16,6 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 CELERY_TASK_ALWAYS_EAGER = True
 # No Cassandra in the embedded default: engagement events go to the ORM adapter.
 ENGAGEMENT_STORE = "orm"
+ENGAGEMENT_TRANSPORT = "inline"
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "django_cassandra_engine"]
 CELERY_BROKER_URL = "memory://"

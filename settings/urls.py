@@ -4,12 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core.views import health_live, health_ready
+from apps.engagement.api.views import live_counters_page
 
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.videos.api.urls")),
     path("", include("apps.comments.api.urls")),
     path("", include("apps.notifications.api.urls")),
+    path("", include("apps.engagement.api.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +20,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("videos/<int:video_id>/live", live_counters_page, name="video-live"),
     path("health/live", health_live, name="health-live"),
     path("health/ready", health_ready, name="health-ready"),
 ]

@@ -40,8 +40,11 @@ def viewer(db: Any) -> Any:
 
 @pytest.fixture
 def moderator(db: Any) -> Any:
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
+    from apps.accounts.groups import ensure_operator_groups
+
+    ensure_operator_groups(Group, Permission)  # transactional tests may have flushed the migration's rows
     user = UserFactory(username="moderator", is_staff=True)
     user.groups.add(Group.objects.get(name="moderator"))
     return user

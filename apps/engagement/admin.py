@@ -1,8 +1,17 @@
 """Read-only admin over the ORM engagement tables (the embedded default's store)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from apps.engagement.models import AffinityRecord, EventRecord, LikeRecord, WatchRecord, WatchSessionRecord
+from apps.engagement.models import (
+    AffinityRecord,
+    DeadLetter,
+    EventRecord,
+    LikeRecord,
+    WatchRecord,
+    WatchSessionRecord,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +54,19 @@ class AffinityRecordAdmin(ReadOnlyAdmin):
     list_display = ["user_id", "kind", "key", "weight", "at"]
     list_filter = ["kind"]
     search_fields = ["=user_id", "key"]
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ["id", "reason", "status", "stream_id", "created_at", "replayed_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["payload", "error", "stream_id"]
+    readonly_fields = ["stream_id", "payload", "reason", "error", "status", "created_at", "replayed_at"]
+    actions = ["replay"]
+
+    @admin.action(description="Replay selected events (put them back on the engagement stream)")
+    def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from apps.engagement import pipeline
+
+        replayed = pipeline.replay_dead_letters(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{replayed} event(s) put back on the stream.", messages.SUCCESS)

@@ -33,6 +33,7 @@ class Kind(StrEnum):
 
 
 PLAYBACK_KINDS = frozenset({Kind.START, Kind.PROGRESS, Kind.LOOP, Kind.COMPLETE, Kind.SKIP})
+COUNTED_KINDS = frozenset({Kind.VIEW, Kind.SHARE})  # counted per event (likes are counted per (user, video))
 
 
 class InvalidEvent(ValidationFailed):

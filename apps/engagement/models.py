@@ -35,6 +35,16 @@ class VideoEventByBucket(CqlModel):
     target = columns.Text()
 
 
+class VideoCountedEvent(CqlModel):
+    """Ids of the counted views and shares of a video (16 shards): exact recounts for reconciliation."""
+
+    __table_name__ = "video_counted_events"
+    video_id = columns.BigInt(partition_key=True)
+    kind = columns.Text(partition_key=True)
+    shard = columns.SmallInt(partition_key=True)
+    event_id = columns.UUID(primary_key=True)
+
+
 class UserHistoryByMonth(CqlModel):
     """A user's engagement, newest first, one partition per user and month."""
 
@@ -129,6 +139,7 @@ class AffinitySignalRow(CqlModel):
 
 CASSANDRA_TABLES = [
     VideoEventByBucket,
+    VideoCountedEvent,
     UserHistoryByMonth,
     LikeState,
     VideoLiker,
@@ -229,3 +240,26 @@ class AffinityRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}:{self.key} {self.weight:+}"
+
+
+class DeadLetter(models.Model):
+    """An event the workers could not process (malformed, unknown video, a processing bug).
+    Kept for operators: visible in the admin, replayable once the cause is fixed."""
+
+    class Status(models.TextChoices):
+        DEAD = "dead", "Dead"
+        REPLAYED = "replayed", "Replayed"
+
+    stream_id = models.CharField(max_length=40, blank=True)
+    payload = models.TextField()
+    reason = models.CharField(max_length=64)
+    error = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DEAD)
+    created_at = models.DateTimeField(auto_now_add=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"dead letter {self.pk} ({self.reason})"

@@ -3,7 +3,16 @@
 from apps.videos.models import Video
 from apps.videos.selectors import video_can_view
 
-__all__ = ["video_can_view", "video_creator_id", "video_exists"]
+__all__ = [
+    "video_access_info",
+    "video_can_view",
+    "video_counters",
+    "video_counters_add",
+    "video_counters_set",
+    "video_creator_id",
+    "video_exists",
+    "videos_for_signals",
+]
 
 
 def video_exists(video_id: int) -> bool:
@@ -12,3 +21,82 @@ def video_exists(video_id: int) -> bool:
 
 def video_creator_id(video_id: int) -> int | None:
     return Video.objects.filter(pk=video_id).values_list("creator_id", flat=True).first()
+
+
+# --- for the engagement pipeline ------------------------------------------------------------
+
+
+def video_access_info(video_id: int) -> dict | None:
+    """What the engagement request path needs to decide access without more queries, and the
+    stored counters (seeds for the live counters). None if the video does not exist."""
+    row = (
+        Video.objects.filter(pk=video_id)
+        .values(
+            "creator_id",
+            "visibility",
+            "status",
+            "moderation_status",
+            "creator__is_active",
+            "creator__is_private",
+            "like_count",
+            "view_count",
+            "share_count",
+            "duration_ms",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    published = (
+        row["status"] == Video.Status.READY
+        and row["moderation_status"] in Video.VISIBLE_MODERATION
+        and row["creator__is_active"]
+    )
+    return {
+        "creator_id": row["creator_id"],
+        "published": published,
+        "open_to_all": published and row["visibility"] == Video.Visibility.PUBLIC and not row["creator__is_private"],
+        "counts": {"likes": row["like_count"], "views": row["view_count"], "shares": row["share_count"]},
+        "duration_ms": row["duration_ms"] or 0,
+    }
+
+
+def videos_for_signals(video_ids: list[int]) -> dict[int, dict]:
+    """Creator and hashtags of existing videos (one query each), for affinity signals."""
+    rows = Video.objects.filter(pk__in=video_ids).values_list("pk", "creator_id")
+    found = {pk: {"creator_id": creator_id, "hashtags": []} for pk, creator_id in rows}
+    for pk, name in Video.hashtags.through.objects.filter(video_id__in=found).values_list("video_id", "hashtag__name"):
+        found[pk]["hashtags"].append(name)
+    return found
+
+
+def video_counters_set(counts: dict[int, dict[str, int]]) -> int:
+    """Write absolute engagement counters (from the live counters): one UPDATE per video, and
+    none when the row already holds these values. Returns the number of rows changed."""
+    from django.db.models import Q
+
+    changed = 0
+    for video_id, values in counts.items():
+        likes, views, shares = values.get("likes", 0), values.get("views", 0), values.get("shares", 0)
+        changed += (
+            Video.objects.filter(pk=video_id)
+            .filter(~Q(like_count=likes) | ~Q(view_count=views) | ~Q(share_count=shares))
+            .update(like_count=max(likes, 0), view_count=max(views, 0), share_count=max(shares, 0))
+        )
+    return changed
+
+
+def video_counters_add(video_id: int, *, likes: int = 0, views: int = 0, shares: int = 0) -> None:
+    """Relative change with F() (the embedded default's inline path; not for hot production paths)."""
+    from django.db.models import F
+
+    Video.objects.filter(pk=video_id).update(
+        like_count=F("like_count") + likes, view_count=F("view_count") + views, share_count=F("share_count") + shares
+    )
+
+
+def video_counters(video_id: int) -> dict[str, int] | None:
+    row = Video.objects.filter(pk=video_id).values("like_count", "view_count", "share_count").first()
+    if row is None:
+        return None
+    return {"likes": row["like_count"], "views": row["view_count"], "shares": row["share_count"]}

@@ -17,7 +17,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync API keeps an event loop running in this thread until it exits,
+# which would break later asyncio tests if it lived for the whole session.
+@pytest.fixture(scope="module")
 def browser() -> Any:
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed (platform/services/system-deps.sh installs it)")

@@ -23,3 +23,27 @@ def cassandra_store() -> CassandraStore:
     adapter = CassandraStore()
     adapter.truncate_all()
     return adapter
+
+
+@pytest.fixture(autouse=True)
+def _fresh_access_cache() -> Any:
+    from apps.engagement import access
+
+    access.clear()
+    yield
+    access.clear()
+
+
+@pytest.fixture
+def drain() -> Any:
+    """Run the worker step as Celery would (the queue is drained in process)."""
+    from apps.engagement import pipeline
+
+    return lambda **kwargs: pipeline.drain(budget_s=10, **kwargs)
+
+
+@pytest.fixture
+def redis_client() -> Any:
+    from apps.engagement.ingest import redis_client as client
+
+    return client()

@@ -142,3 +142,15 @@ def test_cassandra_outage_is_a_retryable_error_not_a_hang():
 
     assert raised.value.status_code == 503 and raised.value.code == "engagement_store_unavailable"
     assert time.monotonic() - started < 10
+
+
+def test_counted_views_and_shares_are_exact_and_replay_safe(store):
+    views = [event(Kind.VIEW, user_id=u) for u in range(1, 41)]
+    share = event(Kind.SHARE, target="copy_link")
+
+    store.record_events([*views, share])
+    store.record_events(views)
+
+    assert store.count_events(video_id=1, kind=Kind.VIEW) == 40
+    assert store.count_events(video_id=1, kind=Kind.SHARE) == 1
+    assert store.count_events(video_id=2, kind=Kind.VIEW) == 0

@@ -22,6 +22,7 @@ from cassandra.query import PreparedStatement
 from django.db import connections
 
 from apps.engagement.events import (
+    COUNTED_KINDS,
     PLAYBACK_KINDS,
     AffinitySignal,
     EngagementEvent,
@@ -155,6 +156,14 @@ class CassandraStore:
             ],
         )
         self._run_many(
+            "INSERT INTO {ks}.video_counted_events (video_id, kind, shard, event_id) VALUES (?, ?, ?, ?)",
+            [
+                (e.video_id, e.kind, _shard(e.event_id, EVENT_SHARDS), e.event_id)
+                for e in events
+                if e.kind in COUNTED_KINDS
+            ],
+        )
+        self._run_many(
             "INSERT INTO {ks}.user_history_by_month (user_id, month, occurred_at, event_id, kind, video_id, watch_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -163,6 +172,19 @@ class CassandraStore:
                 if e.user_id is not None
             ],
         )
+
+    def count_events(self, *, video_id: int, kind: str) -> int:
+        cql = "SELECT COUNT(*) FROM {ks}.video_counted_events WHERE video_id = ? AND kind = ? AND shard = ?"
+        with _translate_errors():
+            results = execute_concurrent_with_args(
+                self.session,
+                self._stmt(cql),
+                [(video_id, kind, s) for s in range(EVENT_SHARDS)],
+                concurrency=CONCURRENCY,
+                results_generator=False,
+                raise_on_first_error=True,
+            )
+        return sum(_rows(rows)[0].count for _, rows in results)
 
     def video_events(
         self, *, video_id: int, since: datetime, until: datetime, kind: str | None = None

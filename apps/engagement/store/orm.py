@@ -84,6 +84,9 @@ class OrmStore:
             for r in rows.order_by("-occurred_at")
         ]
 
+    def count_events(self, *, video_id: int, kind: str) -> int:
+        return EventRecord.objects.filter(video_id=video_id, kind=kind).count()
+
     def user_history(self, *, user_id: int, limit: int = 50) -> list[EngagementEvent]:
         rows = EventRecord.objects.filter(user_id=user_id).order_by("-occurred_at")[:limit]
         return [_event(r, user_id=user_id, session_id=r.session_id, target=r.target) for r in rows]

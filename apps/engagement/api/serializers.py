@@ -1,0 +1,66 @@
+from rest_framework import serializers
+
+from apps.core.serializers import StrictInputSerializer
+from apps.engagement.events import PLAYBACK_KINDS
+
+SHARE_TARGETS = ["copy_link", "external_app", "direct_message"]
+ENGAGEMENT_STATUSES = ["accepted", "duplicate"]
+
+
+class LikeOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ENGAGEMENT_STATUSES)
+    liked = serializers.BooleanField()
+    like_count = serializers.IntegerField()
+
+
+class LikeStateOutput(serializers.Serializer):
+    liked = serializers.BooleanField()
+
+
+class ShareInput(StrictInputSerializer):
+    target = serializers.ChoiceField(choices=SHARE_TARGETS)
+    event_id = serializers.UUIDField(required=False, help_text="Client id; a retry with the same id is a duplicate.")
+    session_id = serializers.CharField(max_length=64, required=False, default="")
+
+
+class ShareOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ENGAGEMENT_STATUSES)
+
+
+class PlaybackEventInput(StrictInputSerializer):
+    event_id = serializers.UUIDField()
+    video_id = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=sorted(PLAYBACK_KINDS))
+    occurred_at = serializers.DateTimeField()
+    position_ms = serializers.IntegerField(required=False, default=0)
+    watch_ms = serializers.IntegerField(required=False, default=0)
+    duration_ms = serializers.IntegerField(required=False, default=0)
+
+
+class PlaybackBatchInput(StrictInputSerializer):
+    session_id = serializers.CharField(max_length=64, required=False, default="")
+    # Events are validated one by one in the service so one bad event does not sink the batch.
+    events = serializers.ListField(child=serializers.DictField(), max_length=100, allow_empty=False)
+
+
+class RejectedEventOutput(serializers.Serializer):
+    index = serializers.IntegerField()
+    event_id = serializers.CharField()
+    code = serializers.CharField()
+
+
+class PlaybackBatchOutput(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    views_counted = serializers.IntegerField()
+    rejected = RejectedEventOutput(many=True)
+    statuses = serializers.ListField(
+        child=serializers.CharField(), help_text="Per accepted-or-duplicate event, in order."
+    )
+
+
+class CountersOutput(serializers.Serializer):
+    video_id = serializers.IntegerField()
+    likes = serializers.IntegerField()
+    views = serializers.IntegerField()
+    shares = serializers.IntegerField()

@@ -1,0 +1,360 @@
+"""The request path: validate, dedupe, record the event durably, answer fast.
+
+With the Redis transport one Lua script per request checks the per-(user, video) like
+state or the event id, moves the live counter, marks the video dirty for the PostgreSQL
+flush, appends the event to the stream the workers drain, and says whether to enqueue a
+drain task or a live-counter push (both throttled). No SQL or Cassandra write happens here.
+The inline transport (embedded default, no Redis) runs the worker step in the request.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django_redis import get_redis_connection
+
+from apps.core.errors import ServiceUnavailable
+from apps.engagement import redis_keys as keys
+from apps.engagement.events import EngagementEvent, Kind
+
+MAX_BACKLOG = 5_000_000  # events waiting in the stream before the API sheds load (503)
+EVENT_SEEN_TTL_S = 8 * 24 * 3600  # longer than the oldest event we accept (7 days)
+
+
+class EngagementUnavailable(ServiceUnavailable):
+    code = "engagement_unavailable"
+    message = "Engagement is temporarily unavailable; retry shortly."
+
+
+@dataclass
+class LikeResult:
+    status: str  # "accepted" | "duplicate"
+    liked: bool
+    like_count: int
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    views_counted: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def view_event_id(video_id: int, viewer_key: str, window: int) -> uuid.UUID:
+    """Deterministic: however often a view is re-derived, it is one event in the store."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"reelhouse:view:{video_id}:{viewer_key}:{window}")
+
+
+def qualifies_as_view(event: EngagementEvent, *, duration_ms: int) -> bool:
+    """A view counts after VIEW_MIN_WATCH_MS of watching in one play, or half of a short video.
+    Loops are rewatches, never views."""
+    if event.kind not in (Kind.PROGRESS, Kind.COMPLETE, Kind.SKIP):
+        return False
+    watched = max(event.watch_ms, event.position_ms)
+    duration = event.duration_ms or duration_ms
+    if duration and duration < settings.VIEW_SHORT_VIDEO_MS:
+        return watched >= duration * settings.VIEW_SHORT_SHARE
+    return watched >= settings.VIEW_MIN_WATCH_MS
+
+
+def view_event(event: EngagementEvent, window: int) -> EngagementEvent:
+    return EngagementEvent(
+        event_id=view_event_id(event.video_id, event.viewer_key, window),
+        kind=Kind.VIEW,
+        video_id=event.video_id,
+        occurred_at=event.occurred_at,
+        user_id=event.user_id,
+        session_id=event.session_id,
+        watch_ms=max(event.watch_ms, event.position_ms),
+        duration_ms=event.duration_ms,
+        creator_id=event.creator_id,
+    )
+
+
+# --- Redis transport --------------------------------------------------------------------------
+
+_LIKE_LUA = """
+if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[9]) then return {-1, 0, 0, 0} end
+local want = ARGV[2]
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[2], 'likes', ARGV[4], 'views', ARGV[5], 'shares', ARGV[6], 'v', 0)
+end
+if cur == want or (not cur and want == '0') then
+  return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0, 0}
+end
+redis.call('HSET', KEYS[1], ARGV[1], want)
+local delta = 1
+if want == '0' then delta = -1 end
+local n = redis.call('HINCRBY', KEYS[2], 'likes', delta)
+redis.call('HINCRBY', KEYS[2], 'v', 1)
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
+local kick = 0
+if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[8]) then kick = 1 end
+local push = 0
+if redis.call('SET', KEYS[6], '1', 'NX', 'PX', ARGV[7]) then push = 1 end
+return {1, n, kick, push}
+"""
+
+# Per event, ARGV holds a group of 11 values (see _batch_args).
+_BATCH_LUA = """
+if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[5]) then return {-1} end
+local n, win, push_ms, kick_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local statuses, pushes, added = {}, {}, 0
+for i = 0, n - 1 do
+  local b = 6 + i * 11
+  local status = 0
+  if redis.call('SET', ARGV[b], '1', 'NX', 'EX', ARGV[b + 10]) then
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[b + 4])
+    added = added + 1
+    status = 1
+    local bump = ARGV[b + 9]
+    if ARGV[b + 1] ~= '' and redis.call('SET', ARGV[b + 1], '1', 'NX', 'EX', win) then
+      redis.call('XADD', KEYS[1], '*', 'e', ARGV[b + 5])
+      added = added + 1
+      bump = 'views'
+      status = 2
+    end
+    if bump ~= '' then
+      local vc = ARGV[b + 2]
+      if redis.call('EXISTS', vc) == 0 then
+        redis.call('HSET', vc, 'likes', ARGV[b + 6], 'views', ARGV[b + 7], 'shares', ARGV[b + 8], 'v', 0)
+      end
+      redis.call('HINCRBY', vc, bump, 1)
+      redis.call('HINCRBY', vc, 'v', 1)
+      redis.call('SADD', KEYS[2], ARGV[b + 3])
+      if redis.call('SET', 'eng:push:' .. ARGV[b + 3], '1', 'NX', 'PX', push_ms) then
+        table.insert(pushes, ARGV[b + 3])
+      end
+    end
+  end
+  statuses[i + 1] = status
+end
+local kick = 0
+if added > 0 and redis.call('SET', KEYS[3], '1', 'NX', 'PX', kick_ms) then kick = 1 end
+return {statuses, pushes, kick}
+"""
+
+
+def redis_client() -> redis.Redis:
+    return get_redis_connection("default")
+
+
+class _Scripts:
+    like: Any = None
+    batch: Any = None
+
+
+def _scripts() -> _Scripts:
+    if _Scripts.like is None:
+        client = redis_client()
+        _Scripts.like = client.register_script(_LIKE_LUA)
+        _Scripts.batch = client.register_script(_BATCH_LUA)
+    return _Scripts
+
+
+def _seeds(info: dict[str, Any]) -> list[int]:
+    counts = info["counts"]
+    return [counts["likes"], counts["views"], counts["shares"]]
+
+
+def _after_accept(*, kick: bool, push_video_ids: list[int]) -> None:
+    from apps.engagement import tasks
+
+    if kick:
+        tasks.drain.delay()
+    for video_id in push_video_ids:
+        # Trailing edge: the snapshot taken after the interval includes every change in it.
+        tasks.push_counters.apply_async((video_id,), countdown=settings.LIVE_PUSH_INTERVAL_MS / 1000)
+
+
+def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
+    event = EngagementEvent(
+        event_id=uuid.uuid4(),
+        kind=Kind.LIKE if liked else Kind.UNLIKE,
+        video_id=video_id,
+        occurred_at=now(),
+        user_id=user_id,
+        creator_id=info["creator_id"],
+    )
+    try:
+        status, count, kick, push = _scripts().like(
+            keys=[
+                keys.user_likes(user_id),
+                keys.counters(video_id),
+                keys.STREAM,
+                keys.DIRTY,
+                keys.KICK,
+                keys.push_gate(video_id),
+            ],
+            args=[
+                video_id,
+                "1" if liked else "0",
+                json.dumps(event.to_json()),
+                *_seeds(info),
+                settings.LIVE_PUSH_INTERVAL_MS,
+                settings.ENGAGEMENT_KICK_MS,
+                MAX_BACKLOG,
+            ],
+        )
+    except redis.RedisError as exc:
+        raise EngagementUnavailable() from exc
+    if status == -1:
+        raise EngagementUnavailable(
+            "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
+        )
+    _after_accept(kick=bool(kick), push_video_ids=[video_id] if push else [])
+    return LikeResult(status="accepted" if status == 1 else "duplicate", liked=liked, like_count=max(int(count), 0))
+
+
+def _batch_args(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[Any]:
+    window = int(now().timestamp()) // settings.VIEW_WINDOW_S
+    args: list[Any] = []
+    for event, info, bump in items:
+        counts_view = bump == "" and qualifies_as_view(event, duration_ms=info["duration_ms"])
+        view = view_event(event, window) if counts_view else None
+        args += [
+            keys.event_seen(str(event.event_id)),
+            keys.view_window(event.video_id, event.viewer_key, window) if view else "",
+            keys.counters(event.video_id),
+            event.video_id,
+            json.dumps(event.to_json()),
+            json.dumps(view.to_json()) if view else "",
+            *_seeds(info),
+            bump,
+            EVENT_SEEN_TTL_S,
+        ]
+    return args
+
+
+def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:
+    """Statuses per event: 0 duplicate, 1 accepted, 2 accepted and counted as a view."""
+    if not items:
+        return []
+    try:
+        result = _scripts().batch(
+            keys=[keys.STREAM, keys.DIRTY, keys.KICK],
+            args=[
+                len(items),
+                settings.VIEW_WINDOW_S,
+                settings.LIVE_PUSH_INTERVAL_MS,
+                settings.ENGAGEMENT_KICK_MS,
+                MAX_BACKLOG,
+                *_batch_args(items),
+            ],
+        )
+    except redis.RedisError as exc:
+        raise EngagementUnavailable() from exc
+    if result == [-1]:
+        raise EngagementUnavailable(
+            "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
+        )
+    statuses, pushes, kick = result
+    _after_accept(kick=bool(kick), push_video_ids=[int(v) for v in pushes])
+    return [int(s) for s in statuses]
+
+
+def redis_live_counters(video_id: int) -> dict[str, int] | None:
+    try:
+        values = redis_client().hgetall(keys.counters(video_id))
+    except redis.RedisError as exc:
+        raise EngagementUnavailable() from exc
+    if not values:
+        return None
+    return {name: int(values.get(name.encode(), 0)) for name in ("likes", "views", "shares")}
+
+
+# --- inline transport (embedded default) ----------------------------------------------------------
+
+
+def _inline_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
+    from apps.engagement import pipeline, realtime
+    from apps.engagement.store import get_store
+    from apps.videos import facade as videos
+
+    if get_store().is_liked(user_id=user_id, video_id=video_id) == liked:
+        counts = videos.video_counters(video_id) or {"likes": 0}
+        return LikeResult(status="duplicate", liked=liked, like_count=counts["likes"])
+    event = EngagementEvent(
+        event_id=uuid.uuid4(),
+        kind=Kind.LIKE if liked else Kind.UNLIKE,
+        video_id=video_id,
+        occurred_at=now(),
+        user_id=user_id,
+        creator_id=info["creator_id"],
+    )
+    pipeline.process_events([event])
+    videos.video_counters_add(video_id, likes=1 if liked else -1)
+    realtime.push_snapshot(video_id)
+    return LikeResult(
+        status="accepted", liked=liked, like_count=(videos.video_counters(video_id) or {"likes": 0})["likes"]
+    )
+
+
+def _inline_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:
+    from apps.engagement import pipeline, realtime
+    from apps.videos import facade as videos
+
+    window = int(now().timestamp()) // settings.VIEW_WINDOW_S
+    statuses, accepted, touched = [], [], set()
+    for event, info, bump in items:
+        if not cache.add(keys.event_seen(str(event.event_id)), 1, timeout=EVENT_SEEN_TTL_S):
+            statuses.append(0)
+            continue
+        accepted.append(event)
+        status = 1
+        view_key = keys.view_window(event.video_id, event.viewer_key, window)
+        if (
+            bump == ""
+            and qualifies_as_view(event, duration_ms=info["duration_ms"])
+            and cache.add(view_key, 1, timeout=settings.VIEW_WINDOW_S)
+        ):
+            accepted.append(view_event(event, window))
+            bump, status = "views", 2
+        if bump:
+            videos.video_counters_add(event.video_id, **{bump: 1})
+            touched.add(event.video_id)
+        statuses.append(status)
+    pipeline.process_events(accepted)
+    for video_id in touched:
+        realtime.push_snapshot(video_id)
+    return statuses
+
+
+# --- the public request-path functions ---------------------------------------------------------
+
+
+def inline() -> bool:
+    return settings.ENGAGEMENT_TRANSPORT == "inline"
+
+
+def like_set(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
+    """Like or unlike; idempotent per (user, video): repeating an intent is a duplicate."""
+    handler = _inline_like if inline() else _redis_like
+    return handler(user_id=user_id, video_id=video_id, liked=liked, info=info)
+
+
+def events_record(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:
+    """Record validated events (playback or shares) with their video's access facts and the
+    counter they bump ("shares" or "" for playback, which may count a view)."""
+    return (_inline_batch if inline() else _redis_batch)(items)
+
+
+def live_counters(video_id: int, *, info: dict[str, Any]) -> dict[str, int]:
+    if inline():
+        from apps.videos import facade as videos
+
+        return videos.video_counters(video_id) or dict(info["counts"])
+    return redis_live_counters(video_id) or dict(info["counts"])

@@ -1,0 +1,228 @@
+"""The worker side: drain the event stream in batches and write everything idempotently.
+
+At-least-once: entries are acknowledged (and deleted) only after their batch is written.
+A worker killed mid-batch leaves its entries pending; the next drain claims them after
+ENGAGEMENT_CLAIM_IDLE_MS and writes them again, which changes nothing (every store write
+is keyed by event id or natural key). Live counters are not touched here, so a replay can
+never count twice.
+"""
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError
+
+from apps.engagement import redis_keys as keys
+from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
+from apps.engagement.models import DeadLetter
+from apps.engagement.store import StoreUnavailable, get_store
+
+log = logging.getLogger(__name__)
+
+# Affinity weights of one event towards its creator and each of its hashtags.
+AFFINITY_WEIGHTS = {
+    Kind.LIKE: 3.0,
+    Kind.SHARE: 4.0,
+    Kind.VIEW: 1.0,
+    Kind.COMPLETE: 1.0,
+    Kind.LOOP: 1.5,
+    Kind.SKIP: -1.0,
+}
+RETRYABLE = (StoreUnavailable, DatabaseError, redis.RedisError)
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- writing a batch ----------------------------------------------------------------------------
+
+
+def _signals(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> list[AffinitySignal]:
+    signals = []
+    for event in events:
+        weight = AFFINITY_WEIGHTS.get(event.kind)
+        if weight is None or event.user_id is None:
+            continue
+        video = meta[event.video_id]
+        targets = [("creator", str(video["creator_id"]))] + [("hashtag", tag) for tag in video["hashtags"]]
+        for kind, key in targets:
+            signal_id = uuid.uuid5(event.event_id, f"{kind}:{key}")  # stable: replays rewrite the same row
+            signals.append(
+                AffinitySignal(
+                    user_id=event.user_id, kind=kind, key=key, weight=weight, event_id=signal_id, at=event.occurred_at
+                )
+            )
+    return signals
+
+
+def _notify_likes(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> None:
+    from apps.notifications import facade as notifications
+
+    likes = [
+        {
+            "kind": "like",
+            "actor_id": e.user_id,
+            "target_user_id": meta[e.video_id]["creator_id"],
+            "video_id": e.video_id,
+            "event_id": f"like:{e.user_id}:{e.video_id}",
+            "occurred_at": e.occurred_at.timestamp(),
+        }
+        for e in events
+        if e.kind == Kind.LIKE and e.user_id is not None and e.user_id != meta[e.video_id]["creator_id"]
+    ]
+    if likes:
+        notifications.notify_events(likes)
+
+
+def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
+    """Write one batch to the store (events, likes, watch sessions, affinity) and hand likes
+    to notifications. Returns the events whose video no longer exists (not written)."""
+    from apps.videos import facade as videos
+
+    if not events:
+        return []
+    meta = videos.videos_for_signals(sorted({e.video_id for e in events}))
+    known = [e for e in events if e.video_id in meta]
+    store = get_store()
+    store.record_events(known)
+    store.apply_likes(
+        [
+            LikeChange(
+                user_id=e.user_id, video_id=e.video_id, liked=e.kind == Kind.LIKE, at=e.occurred_at, event_id=e.event_id
+            )
+            for e in known
+            if e.kind in (Kind.LIKE, Kind.UNLIKE) and e.user_id is not None
+        ]
+    )
+    store.record_watch([e for e in known if e.kind in PLAYBACK_KINDS])
+    store.add_affinity(_signals(known, meta))
+    _notify_likes(known, meta)
+    return [e for e in events if e.video_id not in meta]
+
+
+# --- draining the stream ---------------------------------------------------------------------------
+
+
+def _client() -> redis.Redis:
+    from apps.engagement.ingest import redis_client
+
+    return redis_client()
+
+
+def ensure_group(client: redis.Redis) -> None:
+    try:
+        client.xgroup_create(keys.STREAM, keys.GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _dead(entries: list[tuple[str, str]], reason: str, error: str = "") -> None:
+    DeadLetter.objects.bulk_create(
+        [DeadLetter(stream_id=sid, payload=payload, reason=reason, error=error[:2000]) for sid, payload in entries]
+    )
+
+
+def process_entries(client: redis.Redis, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
+    """Decode, write, then acknowledge. Retryable failures propagate (entries stay pending);
+    anything else is isolated event by event and dead-lettered."""
+    decoded: list[tuple[str, EngagementEvent]] = []
+    poison: list[tuple[str, str]] = []
+    for raw_id, fields in entries:
+        sid, payload = raw_id.decode(), (fields.get(b"e") or b"").decode(errors="replace")
+        try:
+            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
+        except (ValueError, TypeError, KeyError) as exc:
+            poison.append((sid, payload))
+            log.warning("malformed engagement event %s: %s", sid, exc)
+    if poison:
+        _dead(poison, "malformed")
+    try:
+        unknown = process_events([event for _, event in decoded])
+    except RETRYABLE:
+        raise
+    except Exception as exc:  # a bug or a poison event: find it, keep the rest moving
+        log.exception("batch failed; isolating events")
+        unknown = []
+        for sid, event in decoded:
+            try:
+                unknown += process_events([event])
+            except RETRYABLE:
+                raise
+            except Exception as single_exc:
+                _dead([(sid, json.dumps(event.to_json()))], "processing_error", repr(single_exc))
+        del exc
+    if unknown:
+        by_id = {event.event_id: sid for sid, event in decoded}
+        _dead([(by_id[e.event_id], json.dumps(e.to_json())) for e in unknown], "unknown_video")
+    ids = [raw_id for raw_id, _ in entries]
+    pipe = client.pipeline(transaction=False)
+    pipe.xack(keys.STREAM, keys.GROUP, *ids)
+    pipe.xdel(keys.STREAM, *ids)
+    pipe.execute()
+    return len(entries)
+
+
+def _next_entries(client: redis.Redis, consumer: str, count: int) -> list:
+    # 1. our own unacknowledged entries (a batch that failed before), 2. stale entries of
+    # a dead consumer, 3. new entries.
+    own = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: "0"}, count=count)
+    if own and own[0][1]:
+        return own[0][1]
+    _, claimed, *_ = client.xautoclaim(
+        keys.STREAM, keys.GROUP, consumer, min_idle_time=settings.ENGAGEMENT_CLAIM_IDLE_MS, start_id="0-0", count=count
+    )
+    if claimed:
+        return [entry for entry in claimed if entry and entry[1] is not None]
+    new = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: ">"}, count=count)
+    return new[0][1] if new else []
+
+
+def drain(*, consumer: str | None = None, budget_s: float | None = None, batch_size: int | None = None) -> int:
+    """Process batches until the stream is empty or the time budget is spent."""
+    client = _client()
+    ensure_group(client)
+    consumer = consumer or consumer_name()
+    deadline = time.monotonic() + (budget_s if budget_s is not None else settings.ENGAGEMENT_DRAIN_BUDGET_S)
+    processed = 0
+    while time.monotonic() < deadline:
+        entries = _next_entries(client, consumer, batch_size or settings.ENGAGEMENT_BATCH_SIZE)
+        if not entries:
+            break
+        processed += process_entries(client, entries)
+    return processed
+
+
+def replay_dead_letters(ids: Sequence[int]) -> int:
+    """Put dead letters back on the stream (after the cause is fixed)."""
+    from django.utils import timezone
+
+    client = _client()
+    letters = list(DeadLetter.objects.filter(pk__in=ids, status=DeadLetter.Status.DEAD))
+    pipe = client.pipeline(transaction=False)
+    for letter in letters:
+        pipe.xadd(keys.STREAM, {"e": letter.payload})
+    pipe.execute()
+    DeadLetter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
+        status=DeadLetter.Status.REPLAYED, replayed_at=timezone.now()
+    )
+    return len(letters)
+
+
+def status() -> dict[str, Any]:
+    client = _client()
+    # Processed entries are deleted, so the stream's length is what still waits.
+    return {
+        "stream_pending": client.xlen(keys.STREAM),
+        "dirty_counters": client.scard(keys.DIRTY) + client.scard(keys.DIRTY_FLUSHING),
+        "dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.DEAD).count(),
+    }

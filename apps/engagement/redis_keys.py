@@ -1,0 +1,31 @@
+"""Redis keys of the engagement pipeline (one place, so scripts and readers agree).
+
+All keys live on one Redis (the scripts touch several keys at once; a Redis Cluster
+deployment would hash-tag them per video).
+"""
+
+STREAM = "eng:stream"  # accepted events waiting for the workers (a consumer group reads it)
+GROUP = "workers"
+DIRTY = "eng:dirty"  # videos whose live counters changed since the last flush to PostgreSQL
+DIRTY_FLUSHING = "eng:dirty:flushing"
+KICK = "eng:kick"  # throttles "drain now" tasks to one per ENGAGEMENT_KICK_MS
+
+
+def counters(video_id: int) -> str:
+    return f"eng:vc:{video_id}"  # hash: likes, views, shares, v (version)
+
+
+def user_likes(user_id: int) -> str:
+    return f"eng:ul:{user_id}"  # hash: video_id -> "1" liked / "0" not
+
+
+def event_seen(event_id: str) -> str:
+    return f"eng:evt:{event_id}"
+
+
+def view_window(video_id: int, viewer_key: str, window: int) -> str:
+    return f"eng:vw:{video_id}:{viewer_key}:{window}"
+
+
+def push_gate(video_id: int) -> str:
+    return f"eng:push:{video_id}"

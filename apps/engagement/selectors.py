@@ -1,0 +1,27 @@
+"""Engagement reads for the API."""
+
+from typing import Any
+
+import redis
+
+from apps.engagement import access, ingest
+from apps.engagement import redis_keys as keys
+from apps.engagement.store import get_store
+
+
+def live_counters(*, video_id: int, viewer: Any) -> dict[str, int]:
+    info = access.check_can_engage(video_id=video_id, user=viewer)
+    return {"video_id": video_id, **ingest.live_counters(video_id, info=info)}
+
+
+def is_liked(*, video_id: int, user: Any) -> bool:
+    """What the user sees at once after liking: the request path's state, else the store's."""
+    access.check_can_engage(video_id=video_id, user=user)
+    if not ingest.inline():
+        try:
+            state = ingest.redis_client().hget(keys.user_likes(user.pk), video_id)
+        except redis.RedisError as exc:
+            raise ingest.EngagementUnavailable() from exc
+        if state is not None:
+            return state == b"1"
+    return get_store().is_liked(user_id=user.pk, video_id=video_id)

@@ -1,0 +1,35 @@
+"""Celery edges of the engagement pipeline: thin, idempotent, bounded retries."""
+
+import redis
+from celery import shared_task
+from django.db import DatabaseError
+
+from apps.engagement import counters, pipeline, realtime
+from apps.engagement.store import StoreUnavailable
+from workers.base import ReelhouseTask
+
+RETRY_ON = (StoreUnavailable, DatabaseError, redis.RedisError)
+
+
+@shared_task(name="engagement.drain", base=ReelhouseTask, autoretry_for=RETRY_ON, max_retries=8, acks_late=True)
+def drain() -> int:
+    """Process waiting events in batches (kicked by the API, and every second by beat)."""
+    return pipeline.drain()
+
+
+@shared_task(name="engagement.flush_counters", base=ReelhouseTask, autoretry_for=RETRY_ON, max_retries=5)
+def flush_counters() -> dict:
+    return counters.flush()
+
+
+@shared_task(name="engagement.push_counters", base=ReelhouseTask, max_retries=0, ignore_result=True)
+def push_counters(video_id: int) -> bool:
+    # A lost push is healed by the next snapshot: never retried.
+    return realtime.push_snapshot(video_id)
+
+
+@shared_task(name="engagement.reconcile_counters", base=ReelhouseTask, autoretry_for=RETRY_ON, max_retries=3)
+def reconcile_counters(video_id: int | None = None) -> list:
+    if video_id is not None:
+        return [counters.reconcile(video_id)]
+    return counters.reconcile_recent()

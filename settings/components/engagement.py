@@ -1,0 +1,34 @@
+"""Engagement pipeline knobs (see docs/engagement.md)."""
+from datetime import timedelta
+
+from settings.env import env_int, env_str
+
+# "redis": request path records events in a Redis stream, Celery workers drain it in batches.
+# "inline": the embedded default without Redis processes each event in the request.
+ENGAGEMENT_TRANSPORT = env_str("ENGAGEMENT_TRANSPORT", "redis")
+ENGAGEMENT_BATCH_SIZE = env_int("ENGAGEMENT_BATCH_SIZE", 500)
+ENGAGEMENT_DRAIN_BUDGET_S = env_int("ENGAGEMENT_DRAIN_BUDGET_S", 5)
+ENGAGEMENT_CLAIM_IDLE_MS = env_int("ENGAGEMENT_CLAIM_IDLE_MS", 30_000)  # reclaim a dead worker's batch after this
+ENGAGEMENT_KICK_MS = env_int("ENGAGEMENT_KICK_MS", 100)  # at most one drain task enqueued per this interval
+COUNTER_FLUSH_INTERVAL_S = env_int("COUNTER_FLUSH_INTERVAL_S", 2)
+LIVE_PUSH_INTERVAL_MS = env_int("LIVE_PUSH_INTERVAL_MS", 250)  # at most 4 snapshots/s per video
+PLAYBACK_MAX_EVENTS = 100
+VIEW_MIN_WATCH_MS = env_int("VIEW_MIN_WATCH_MS", 3000)
+VIEW_SHORT_VIDEO_MS = 6000  # below this length, half of the video counts as a view
+VIEW_SHORT_SHARE = 0.5
+VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video per window
+ACCESS_CACHE_S = env_int("ENGAGEMENT_ACCESS_CACHE_S", 5)  # per-process cache of video access facts
+
+ENGAGEMENT_BEAT_SCHEDULE = {
+    "engagement-drain": {"task": "engagement.drain", "schedule": timedelta(seconds=1), "options": {"expires": 5}},
+    "engagement-flush-counters": {
+        "task": "engagement.flush_counters",
+        "schedule": timedelta(seconds=COUNTER_FLUSH_INTERVAL_S),
+        "options": {"expires": 10},
+    },
+    "engagement-reconcile": {
+        "task": "engagement.reconcile_counters",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 600},
+    },
+}

@@ -1,0 +1,128 @@
+"""Likes end to end: API -> Redis request path -> worker batch -> Cassandra -> PostgreSQL flush."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.engagement import counters
+from apps.engagement.store import get_store
+from apps.videos.models import Video
+from tests.conftest import CASSANDRA, client_for
+
+pytestmark = CASSANDRA
+
+
+@pytest.fixture
+def video(creator, video_factory):
+    return video_factory(creator=creator)
+
+
+def like(user, video):
+    return client_for(user).post(f"/api/v1/videos/{video.pk}/like")
+
+
+def test_like_is_accepted_once_and_seen_at_once(viewer, video):
+    first = like(viewer, video)
+    second = like(viewer, video)
+
+    assert first.status_code == 200
+    assert first.json() == {"status": "accepted", "liked": True, "like_count": 1}
+    assert second.json() == {"status": "duplicate", "liked": True, "like_count": 1}
+    assert client_for(viewer).get(f"/api/v1/videos/{video.pk}/like").json() == {"liked": True}
+    assert client_for(viewer).get(f"/api/v1/videos/{video.pk}/counters").json()["likes"] == 1
+
+
+def test_unlike_cancels_and_repeated_toggles_converge_to_the_last_intent(viewer, video, drain):
+    client = client_for(viewer)
+    for method in ("post", "delete", "post", "delete", "delete", "post"):
+        getattr(client, method)(f"/api/v1/videos/{video.pk}/like")
+
+    drain()
+    counters.flush()
+
+    assert client.get(f"/api/v1/videos/{video.pk}/counters").json()["likes"] == 1
+    assert get_store().is_liked(user_id=viewer.pk, video_id=video.pk)
+    assert get_store().like_count(video_id=video.pk) == 1
+    video.refresh_from_db()
+    assert video.like_count == 1
+
+
+def test_unlike_without_like_is_a_duplicate(viewer, video):
+    response = client_for(viewer).delete(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.json() == {"status": "duplicate", "liked": False, "like_count": 0}
+
+
+def test_counts_equal_distinct_likes_after_the_queue_drains(user_factory, video, drain):
+    fans = [user_factory() for _ in range(30)]
+    for fan in fans:
+        like(fan, video)
+        like(fan, video)  # duplicates change nothing
+    client_for(fans[0]).delete(f"/api/v1/videos/{video.pk}/like")
+
+    drain()
+    counters.flush()
+
+    video.refresh_from_db()
+    assert video.like_count == 29
+    assert get_store().like_count(video_id=video.pk) == 29
+    assert counters.recount(video.pk)["likes"] == 29
+
+
+def test_flush_is_one_update_per_video_however_many_likes(user_factory, video, drain):
+    for fan in [user_factory() for _ in range(40)]:
+        like(fan, video)
+
+    with CaptureQueriesContext(connection) as queries:
+        result = counters.flush()
+    again = counters.flush()
+
+    updates = [q for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "videos_video" in q["sql"]]
+    assert len(updates) == 1
+    assert result == {"videos": 1, "rows_updated": 1}
+    assert again == {"videos": 0, "rows_updated": 0}
+    assert Video.objects.get(pk=video.pk).like_count == 40
+
+
+def test_cannot_like_a_video_you_may_not_see(viewer, creator, video_factory):
+    private = video_factory(creator=creator, visibility=Video.Visibility.PRIVATE)
+
+    response = like(viewer, private)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "video_not_found"
+
+
+def test_blocked_user_cannot_like(viewer, creator, video):
+    from apps.accounts import services as accounts
+
+    accounts.block_create(blocker=creator, blocked=viewer)
+
+    assert like(viewer, video).status_code == 404
+
+
+def test_anonymous_cannot_like(api, video):
+    response = api.post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.status_code == 401
+
+
+def test_owner_can_like_own_video(creator, video):
+    assert like(creator, video).json()["status"] == "accepted"
+
+
+def test_likes_reach_notifications_in_one_call_per_batch(viewer, user_factory, creator, video, drain, monkeypatch):
+    from apps.notifications import facade as notifications
+
+    calls = []
+    monkeypatch.setattr(notifications, "notify_events", lambda events: calls.append(list(events)))
+    other = user_factory()
+    like(viewer, video)
+    like(other, video)
+    like(creator, video)  # own like: no notification
+
+    drain()
+
+    assert len(calls) == 1
+    assert sorted(n["actor_id"] for n in calls[0]) == sorted([viewer.pk, other.pk])
+    assert {n["event_id"] for n in calls[0]} == {f"like:{viewer.pk}:{video.pk}", f"like:{other.pk}:{video.pk}"}
+    assert all(n["target_user_id"] == creator.pk and n["kind"] == "like" for n in calls[0])
