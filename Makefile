@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha1sum | cut -c1-1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv services services-down lint fmt bench migrate-local
+.PHONY: run test venv services services-down lint fmt bench bench-media migrate-local
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,3 +45,7 @@ fmt: venv
 
 bench: venv
 	bash bench/run.sh
+
+## Media: the real pipeline vs bare ffmpeg, and two concurrent uploads -> bench/results/media.json
+bench-media: venv
+	$(BIN)/python bench/media/run.py
