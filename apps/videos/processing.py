@@ -156,9 +156,12 @@ def video_process(*, video_id: int, owner: str | None = None) -> str:
     owner = owner or uuid.uuid4().hex
     if not processing_claim(video_id=video_id, owner=owner):
         return "skipped"
+    prefix = VideoMedia.objects.get(video_id=video_id).prefix
     try:
         for stage, start, end in STAGES:
-            media = VideoMedia.objects.select_related("video").get(video_id=video_id)
+            media = VideoMedia.objects.select_related("video").filter(video_id=video_id).first()
+            if media is None:
+                raise LeaseLost(video_id)  # deleted while we worked
             if stage in media.stage_timings:
                 continue
             processing_progress(video_id=video_id, owner=owner, stage=stage, percent=start)
@@ -170,7 +173,8 @@ def video_process(*, video_id: int, owner: str | None = None) -> str:
             lease_owner="", lease_until=None, finished_at=timezone.now()
         )
     except (LeaseLost, Stop):
-        pass
+        if not Video.objects.filter(pk=video_id).exists():
+            storage.delete_prefix(prefix)  # the delete's purge may have run before we wrote these
     except MediaRejected as exc:
         processing_fail(video_id=video_id, reason=exc.code, detail=exc.message, owner=owner)
     except mt.MediaToolError as exc:
@@ -193,8 +197,8 @@ def _reporter(*, video_id: int, owner: str, stage: str, start: int, end: int) ->
 
 def _stage_done(*, video_id: int, owner: str, stage: str, seconds: float) -> None:
     with transaction.atomic():
-        media = VideoMedia.objects.select_for_update().get(video_id=video_id)
-        if media.lease_owner != owner:
+        media = VideoMedia.objects.select_for_update().filter(video_id=video_id).first()
+        if media is None or media.lease_owner != owner:
             raise LeaseLost(video_id)
         media.stage_timings = {**media.stage_timings, stage: round(seconds, 3)}
         media.save(update_fields=["stage_timings"])

@@ -240,3 +240,23 @@ def test_failure_tells_the_creator_why(creator, clips, notified, django_capture_
     assert notified == [
         ("processed", {"video_id": video.pk, "creator_id": creator.pk, "ok": False, "reason": "media_unreadable"})
     ]
+
+
+def test_a_video_deleted_while_processing_leaves_no_files(creator, clips, monkeypatch):
+    video = _uploaded(creator, clips("landscape_mov"))
+    prefix = VideoMedia.objects.get(video=video).prefix
+
+    def delete_during_thumbnails(*, media, video, report):
+        Video.objects.filter(pk=video.pk).delete()
+
+    monkeypatch.setitem(processing.STAGE_FUNCS, "thumbnails", delete_during_thumbnails)
+
+    assert processing.video_process(video_id=video.pk, owner="w") == "deleted"
+    assert not media_storage().exists(prefix)
+
+
+def test_media_tasks_are_routed_to_the_media_queue_and_acked_late():
+    from workers.celery import app
+
+    assert app.amqp.router.route({}, "media.process_video")["queue"].name == "media"
+    assert process_video.acks_late and process_video.max_retries == 3

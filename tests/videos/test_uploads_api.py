@@ -221,3 +221,37 @@ def test_expired_sessions_and_their_chunks_are_removed(creator, clips):
     assert not media_storage().exists(f"uploads/{session['id'].replace('-', '')}")
     late = put_chunk(client, session, data, 1)
     assert late.status_code == 409
+
+
+def test_direct_upload_over_its_limit_is_413(creator, clips, settings):
+    settings.MEDIA_DIRECT_UPLOAD_MAX_BYTES = 1000
+
+    with open(clips("landscape_mp4"), "rb") as fh:
+        response = client_for(creator).post("/api/v1/videos/upload", {"file": fh}, format="multipart")
+
+    assert response.status_code == 413 and response.json()["error"]["code"] == "upload_too_large"
+    assert Video.objects.count() == 0
+
+
+def test_admin_retry_action_requeues_failed_videos(creator, clips, django_capture_on_commit_callbacks):
+    from django.contrib.admin.sites import site
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    from apps.videos.tasks import process_video
+    from tests.factories import UserFactory
+
+    video_id = upload_file(client_for(creator), clips("landscape_mov")).json()["id"]
+    Video.objects.filter(pk=video_id).update(status="failed", failure_reason="transcode_failed")
+    staff = UserFactory(username="ops", is_staff=True, is_superuser=True)
+    request = RequestFactory().post("/admin/videos/video/")
+    request.user = staff
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    admin = site._registry[Video]
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        admin.retry_processing(request, Video.objects.filter(pk=video_id))
+
+    assert Video.objects.get(pk=video_id).status == "uploaded" and len(callbacks) == 1
+    assert process_video(video_id) == "ready"
