@@ -152,17 +152,21 @@ def redis_client() -> redis.Redis:
     return get_redis_connection("default")
 
 
+@dataclass
 class _Scripts:
     like: Any = None
     batch: Any = None
 
 
-def _scripts() -> _Scripts:
-    if _Scripts.like is None:
-        client = redis_client()
-        _Scripts.like = client.register_script(_LIKE_LUA)
-        _Scripts.batch = client.register_script(_BATCH_LUA)
-    return _Scripts
+_SCRIPTS = _Scripts()
+
+
+def _run(name: str, *, keys: list[str], args: list[Any]) -> Any:
+    """EVALSHA one of our scripts on the current client (loaded again if Redis lost it)."""
+    client = redis_client()
+    if _SCRIPTS.like is None:
+        _SCRIPTS.like, _SCRIPTS.batch = client.register_script(_LIKE_LUA), client.register_script(_BATCH_LUA)
+    return getattr(_SCRIPTS, name)(keys=keys, args=args, client=client)
 
 
 def _seeds(info: dict[str, Any]) -> list[int]:
@@ -190,7 +194,8 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
         creator_id=info["creator_id"],
     )
     try:
-        status, count, kick, push = _scripts().like(
+        status, count, kick, push = _run(
+            "like",
             keys=[
                 keys.user_likes(user_id),
                 keys.counters(video_id),
@@ -244,7 +249,8 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
     if not items:
         return []
     try:
-        result = _scripts().batch(
+        result = _run(
+            "batch",
             keys=[keys.STREAM, keys.DIRTY, keys.KICK],
             args=[
                 len(items),

@@ -92,5 +92,6 @@ def _field_code(errors: dict[str, Any]) -> str:
     if "non_field_errors" in errors:
         return getattr(errors["non_field_errors"][0], "code", "invalid")
     field = next(iter(errors))
-    code = getattr(errors[field][0], "code", "invalid")
+    problem = errors[field]
+    code = getattr(problem[0] if isinstance(problem, list) else problem, "code", "invalid")
     return "unknown_field" if code == "unknown_field" else f"invalid_{field}"

@@ -1,4 +1,5 @@
 """Likes end to end: API -> Redis request path -> worker batch -> Cassandra -> PostgreSQL flush."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

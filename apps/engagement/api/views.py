@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import NotFound
 from apps.engagement import selectors, services
 from apps.engagement.api import serializers as s
 
@@ -62,5 +63,8 @@ class VideoCountersView(APIView):
 
 def live_counters_page(request: HttpRequest, video_id: int) -> HttpResponse:
     """A small page that shows a video's counters moving live (no player)."""
-    selectors.live_counters(video_id=video_id, viewer=request.user)  # 404 for videos you may not see
+    try:
+        selectors.live_counters(video_id=video_id, viewer=request.user)
+    except NotFound as exc:
+        raise Http404("No such video.") from exc  # same answer for missing and hidden videos
     return render(request, "engagement/live.html", {"video_id": video_id})

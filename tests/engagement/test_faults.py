@@ -1,0 +1,167 @@
+"""At-least-once delivery, crashed workers, poison events, outages and counter drift."""
+
+import json
+
+import pytest
+import redis
+
+from apps.engagement import counters, ingest, pipeline
+from apps.engagement import redis_keys as keys
+from apps.engagement.models import DeadLetter
+from apps.engagement.store import StoreUnavailable, get_store
+from tests.conftest import CASSANDRA, client_for
+
+pytestmark = CASSANDRA
+
+
+@pytest.fixture
+def video(creator, video_factory):
+    return video_factory(creator=creator)
+
+
+@pytest.fixture
+def liked_by(user_factory, video):
+    fans = [user_factory() for _ in range(12)]
+    for fan in fans:
+        client_for(fan).post(f"/api/v1/videos/{video.pk}/like")
+    return fans
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(liked_by, video, redis_client, settings):
+    # A worker reads a batch and dies before acknowledging it (as under SIGKILL) ...
+    pipeline.ensure_group(redis_client)
+    taken = pipeline._next_entries(redis_client, "worker-that-died", 5)
+    assert len(taken) == 5
+    # ... after the claim timeout another worker takes its batch over, plus the rest.
+    settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
+
+    processed = pipeline.drain(consumer="survivor", budget_s=10)
+
+    assert processed == 12
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().like_count(video_id=video.pk) == 12
+    counters.flush()
+    video.refresh_from_db()
+    assert video.like_count == 12
+
+
+def test_redelivered_entries_change_nothing(liked_by, video, redis_client):
+    pipeline.ensure_group(redis_client)
+    entries = pipeline._next_entries(redis_client, "w1", 100)
+
+    pipeline.process_events([pipeline.EngagementEvent.from_json(json.loads(e[1][b"e"])) for e in entries])
+    pipeline.process_entries(redis_client, entries)  # the same batch again, then acknowledged
+
+    assert get_store().like_count(video_id=video.pk) == 12
+    assert redis_client.xlen(keys.STREAM) == 0
+
+
+def test_drain_task_twice_is_safe(liked_by, video):
+    from apps.engagement.tasks import drain
+
+    drain.run()
+    drain.run()
+
+    assert get_store().like_count(video_id=video.pk) == 12
+
+
+def test_store_outage_keeps_the_events_for_a_retry(liked_by, video, redis_client, monkeypatch, settings):
+    from apps.engagement.store.cassandra import CassandraStore
+
+    def down(self, *args, **kwargs):
+        raise StoreUnavailable("Cassandra is unavailable: NoHostAvailable")
+
+    monkeypatch.setattr(CassandraStore, "record_events", down)
+    with pytest.raises(StoreUnavailable):
+        pipeline.drain(consumer="w1", budget_s=5)
+    assert redis_client.xlen(keys.STREAM) == 12  # nothing acknowledged, nothing lost
+
+    monkeypatch.undo()
+    settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
+    pipeline.drain(consumer="w2", budget_s=10)
+
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().like_count(video_id=video.pk) == 12
+
+
+def test_drain_task_retries_with_backoff_on_outage():
+    from apps.engagement.tasks import drain
+
+    assert StoreUnavailable in drain.autoretry_for
+    assert drain.max_retries == 8 and drain.retry_backoff
+
+
+def test_poison_events_go_to_the_dead_letter_store_and_can_be_replayed(liked_by, video, redis_client):
+    redis_client.xadd(keys.STREAM, {"e": "{not json"})
+    redis_client.xadd(keys.STREAM, {"e": json.dumps({"kind": "like"})})
+
+    pipeline.drain(consumer="w1", budget_s=10)
+
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().like_count(video_id=video.pk) == 12  # the good events went through
+    letters = list(DeadLetter.objects.order_by("pk"))
+    assert [letter.reason for letter in letters] == ["malformed", "malformed"]
+    assert pipeline.replay_dead_letters([letters[0].pk]) == 1
+    assert redis_client.xlen(keys.STREAM) == 1
+    assert DeadLetter.objects.get(pk=letters[0].pk).status == DeadLetter.Status.REPLAYED
+
+
+def test_events_of_a_deleted_video_are_dead_lettered_not_lost(viewer, video, redis_client):
+    client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
+    video.delete()
+
+    pipeline.drain(consumer="w1", budget_s=10)
+
+    assert DeadLetter.objects.filter(reason="unknown_video").count() == 1
+    assert redis_client.xlen(keys.STREAM) == 0
+
+
+def test_redis_down_is_503_with_retry_after_not_500(viewer, video, monkeypatch):
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    monkeypatch.setattr(ingest, "redis_client", lambda: dead)
+
+    response = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "engagement_unavailable"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_backlog_over_the_limit_sheds_load_with_503(viewer, video, monkeypatch):
+    monkeypatch.setattr(ingest, "MAX_BACKLOG", -1)
+
+    response = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "engagement_backlog"
+
+
+def test_reconciliation_repairs_drift_from_the_store(liked_by, video, redis_client, drain):
+    drain()
+    redis_client.hset(keys.counters(video.pk), mapping={"likes": 999, "views": 7})
+
+    result = counters.reconcile(video.pk)
+    counters.flush()
+
+    assert result["repaired"] is True
+    assert result["counts"] == {"likes": 12, "views": 0, "shares": 0}
+    video.refresh_from_db()
+    assert (video.like_count, video.view_count) == (12, 0)
+
+
+def test_reconciliation_waits_while_events_are_still_queued(liked_by, video, redis_client):
+    redis_client.hset(keys.counters(video.pk), "likes", 999)
+
+    result = counters.reconcile(video.pk)  # 12 likes are still in the stream, not in the store
+
+    assert result["repaired"] is False and result["deferred"] is True
+    assert int(redis_client.hget(keys.counters(video.pk), "likes")) == 999
+
+
+def test_engagement_status_command(liked_by, capsys):
+    from django.core.management import call_command
+
+    call_command("engagement_status")
+
+    status = json.loads(capsys.readouterr().out)
+    assert status["stream_pending"] == 12 and status["dirty_counters"] == 1
