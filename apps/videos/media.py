@@ -73,6 +73,52 @@ def sniff_file(path: Path) -> str:
     return kind
 
 
+def check_complete(path: Path, container: str) -> None:
+    """ISO BMFF (mp4/mov): the top-level boxes must tile the file exactly. A cut upload has its
+    last box running past the end, even when the index (moov) came first and probes fine."""
+    if container not in ("mp4", "mov"):
+        return
+    size = path.stat().st_size
+    offset = 0
+    with open(path, "rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            header = fh.read(16)
+            if len(header) < 8:
+                raise MediaRejected("The file ends inside a box header.", code="media_truncated")
+            box = int.from_bytes(header[:4], "big")
+            if box == 1 and len(header) == 16:
+                box = int.from_bytes(header[8:16], "big")
+            elif box == 0:  # "extends to the end of the file"
+                return
+            if box < 8:
+                raise MediaRejected("The file structure is corrupt.", code="media_unreadable")
+            if offset + box > size:
+                raise MediaRejected(
+                    "The file is truncated (an upload that did not finish?).",
+                    code="media_truncated",
+                    details={"expected_bytes": offset + box, "bytes": size},
+                )
+            offset += box
+
+
+def hls_duration(playlist: Path) -> float:
+    """Seconds of media listed in a variant playlist (sum of #EXTINF)."""
+    total = 0.0
+    for line in playlist.read_text().splitlines():
+        if line.startswith("#EXTINF:"):
+            total += float(line[len("#EXTINF:") :].split(",")[0] or 0)
+    return total
+
+
+def check_output_duration(p: Probe, playlist: Path) -> None:
+    """Containers that state their duration up front (Matroska, faststart MP4) can be cut and still
+    probe fine; ffmpeg then encodes what is there. Never publish half a video."""
+    produced = hls_duration(playlist)
+    if p.duration_s >= 1.0 and produced < 0.9 * p.duration_s:
+        raise MediaToolError("media_truncated", f"{produced:.2f}s of media for a declared {p.duration_s:.2f}s")
+
+
 # --- Probe --------------------------------------------------------------------------------
 
 

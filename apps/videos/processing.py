@@ -206,7 +206,7 @@ def _stage_done(*, video_id: int, owner: str, stage: str, seconds: float) -> Non
 
 def _probe_stage(*, media: VideoMedia, video: Video, report: Callable[[float], None]) -> None:
     with storage.workdir() as tmp, storage.local_copy(media.source, Path(tmp)) as path:
-        mt.sniff_file(path)
+        mt.check_complete(path, mt.sniff_file(path))
         probe = mt.probe(path)
     mt.check_limits(probe)
     media.probe = probe.as_dict()
@@ -229,6 +229,7 @@ def _transcode_stage(*, media: VideoMedia, video: Video, report: Callable[[float
         out.mkdir()
         plan = mt.transcode_plan(probe, source, out)
         mt.run_ffmpeg(plan.args, duration_s=probe.duration_s, timeout_s=mt.transcode_timeout(probe), on_progress=report)
+        mt.check_output_duration(probe, out / "hls" / plan.rungs[0].name / "index.m3u8")
         storage.put_tree(hls_prefix, out / "hls")
         poster = (
             storage.put_path(media.prefix + "poster.jpg", out / "poster.jpg") if (out / "poster.jpg").exists() else ""

@@ -256,6 +256,7 @@ def upload_direct(
 
 def _validate(path: Path) -> tuple[str, mt.Probe]:
     container = mt.sniff_file(path)
+    mt.check_complete(path, container)
     probe = mt.probe(path)
     mt.check_limits(probe)
     return container, probe

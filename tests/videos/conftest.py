@@ -24,6 +24,20 @@ CLIPS: dict[str, tuple[str, list[str], str, float, bool]] = {
         False,
     ),
     "portrait_mkv": ("portrait.mkv", ["-c:v", "mpeg4", "-q:v", "5", "-c:a", "libmp3lame"], "120x160", 1.0, True),
+    "faststart_mp4": (
+        "faststart.mp4",
+        ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart"],
+        "160x120",
+        2.0,
+        True,
+    ),
+    "landscape_webm_3s": (
+        "landscape3.webm",
+        ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k"],
+        "160x120",
+        3.0,
+        False,
+    ),
     "landscape_mov": ("landscape.mov", ["-c:v", "libx264", "-preset", "ultrafast"], "160x120", 1.0, False),
 }
 

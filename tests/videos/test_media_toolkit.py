@@ -19,6 +19,7 @@ def test_probe_reads_real_clips(clips, name, container, width, height, audio):
     path = clips(name)
 
     assert mt.sniff_file(path) == container
+    mt.check_complete(path, container)
     probe = mt.probe(path)
 
     assert (probe.width, probe.height, probe.has_audio) == (width, height, audio)
@@ -92,3 +93,14 @@ def test_ladder_is_capped_at_the_source_and_keeps_orientation(clips):
     assert [r.name for r in mt.ladder_for(portrait)] == ["240p"]
     assert mt.rung_size(portrait, mt.ladder_for(portrait)[0]) == (240, 320)
     assert mt.ladder_for(tiny)[0].short_side == 120  # smaller than the first rung: source size
+
+
+def test_a_cut_faststart_mp4_probes_fine_but_is_caught_as_truncated(clips, tmp_path):
+    data = clips("faststart_mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+
+    mt.probe(cut)  # the index comes first: ffprobe sees the full duration
+    with pytest.raises(MediaRejected) as err:
+        mt.check_complete(cut, "mp4")
+    assert err.value.code == "media_truncated"

@@ -85,7 +85,7 @@ def test_broken_media_fails_with_a_reason_and_the_creator_can_retry(creator, cli
 
     assert process_video(video.pk) == Video.Status.FAILED
     video.refresh_from_db()
-    assert video.failure_reason == "media_unreadable"
+    assert video.failure_reason == "media_truncated"
     assert VideoMedia.objects.get(video=video).lease_owner == ""
 
     with media_storage().open(media.source, "wb") as fh:
@@ -260,3 +260,16 @@ def test_media_tasks_are_routed_to_the_media_queue_and_acked_late():
 
     assert app.amqp.router.route({}, "media.process_video")["queue"].name == "media"
     assert process_video.acks_late and process_video.max_retries == 3
+
+
+def test_a_cut_matroska_file_is_never_half_published(creator, viewer, tmp_path, clips):
+    data = clips("landscape_webm_3s").read_bytes()
+    cut = tmp_path / "cut.webm"
+    cut.write_bytes(data[: len(data) // 2])  # Matroska states its duration up front: probes fine
+    video = _uploaded(creator, cut, visibility="public")
+
+    assert process_video(video.pk) == Video.Status.FAILED
+
+    video.refresh_from_db()
+    assert video.failure_reason == "media_truncated"
+    assert client_for(viewer).get(f"/api/v1/videos/{video.pk}").status_code == 404

@@ -119,7 +119,8 @@ def test_zero_byte_and_over_limit_sessions_are_refused(creator, settings):
     ("bad", "status", "code"),
     [
         ("text", 415, "unsupported_file_type"),
-        ("truncated", 422, "media_unreadable"),
+        ("truncated", 422, "media_truncated"),
+        ("truncated_faststart", 422, "media_truncated"),
         ("audio", 422, "no_video_stream"),
         ("long", 422, "duration_too_long"),
         ("huge", 422, "resolution_too_high"),
@@ -131,6 +132,7 @@ def test_bad_files_are_rejected_at_finalise_with_their_code(
     source = {
         "text": None,
         "truncated": clips("landscape_mp4"),
+        "truncated_faststart": clips("faststart_mp4"),
         "audio": audio_only,
         "long": clips("landscape_mp4"),
         "huge": clips("landscape_mp4"),
@@ -138,7 +140,7 @@ def test_bad_files_are_rejected_at_finalise_with_their_code(
     path = tmp_path / "upload.mp4"
     if bad == "text":
         path.write_text("hello, I am a text file\n" * 400)
-    elif bad == "truncated":
+    elif bad.startswith("truncated"):
         path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
     else:
         path.write_bytes(source.read_bytes())
