@@ -14,6 +14,8 @@ DATABASES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CELERY_TASK_ALWAYS_EAGER = True
+# As in production, a failing background task must not fail the request that queued it.
+CELERY_TASK_EAGER_PROPAGATES = False
 # No Cassandra in the embedded default: engagement events go to the ORM adapter.
 ENGAGEMENT_STORE = "orm"
 ENGAGEMENT_TRANSPORT = "inline"

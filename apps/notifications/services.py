@@ -128,7 +128,7 @@ def _claim_events(event_ids: list[str]) -> set[str]:
     if not event_ids:
         return set()
     table = ProcessedEvent._meta.db_table
-    placeholders = ",".join(["(%s, now())"] * len(event_ids))
+    placeholders = ",".join(["(%s, CURRENT_TIMESTAMP)"] * len(event_ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (event_id, created_at) VALUES {placeholders} "  # noqa: S608 - table name is ours
@@ -143,7 +143,7 @@ def _add_actors(notification_id: int, actor_ids: list[int]) -> list[int]:
     if not actor_ids:
         return []
     table = NotificationActor._meta.db_table
-    placeholders = ",".join(["(%s, %s, now())"] * len(actor_ids))
+    placeholders = ",".join(["(%s, %s, CURRENT_TIMESTAMP)"] * len(actor_ids))
     params: list[int] = []
     for actor_id in actor_ids:
         params += [notification_id, actor_id]
