@@ -8,6 +8,7 @@ The inline transport (embedded default, no Redis) runs the worker step in the re
 """
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,11 +19,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
-from apps.core.errors import ServiceUnavailable
+from apps.core.errors import RateLimited, ServiceUnavailable
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
 
-MAX_BACKLOG = 5_000_000  # events waiting in the stream before the API sheds load (503)
+MAX_BACKLOG = 5_000_000
+LIKE_RATE_WINDOW_S = 60  # events waiting in the stream before the API sheds load (503)
 EVENT_SEEN_TTL_S = 8 * 24 * 3600  # longer than the oldest event we accept (7 days)
 
 
@@ -86,6 +88,9 @@ def view_event(event: EngagementEvent, window: int) -> EngagementEvent:
 
 _LIKE_LUA = """
 if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[9]) then return {-1, 0, 0, 0} end
+local hits = redis.call('INCR', KEYS[7])
+if hits == 1 then redis.call('EXPIRE', KEYS[7], ARGV[11]) end
+if hits > tonumber(ARGV[10]) then return {-2, 0, 0, 0} end
 local want = ARGV[2]
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -203,6 +208,7 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
                 keys.DIRTY,
                 keys.KICK,
                 keys.push_gate(video_id),
+                keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
             ],
             args=[
                 video_id,
@@ -212,10 +218,14 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
                 settings.LIVE_PUSH_INTERVAL_MS,
                 settings.ENGAGEMENT_KICK_MS,
                 MAX_BACKLOG,
+                settings.LIKE_RATE_LIMIT,
+                LIKE_RATE_WINDOW_S,
             ],
         )
     except redis.RedisError as exc:
         raise EngagementUnavailable() from exc
+    if status == -2:
+        raise RateLimited("Too many likes; slow down.", retry_after=LIKE_RATE_WINDOW_S)
     if status == -1:
         raise EngagementUnavailable(
             "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"

@@ -29,3 +29,7 @@ def view_window(video_id: int, viewer_key: str, window: int) -> str:
 
 def push_gate(video_id: int) -> str:
     return f"eng:push:{video_id}"
+
+
+def like_rate(user_id: int, window: int) -> str:
+    return f"eng:rl:like:{user_id}:{window}"  # likes + unlikes per user per minute (atomic INCR)

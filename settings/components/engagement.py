@@ -1,4 +1,5 @@
 """Engagement pipeline knobs (see docs/engagement.md)."""
+
 from datetime import timedelta
 
 from settings.env import env_int, env_str
@@ -13,6 +14,7 @@ ENGAGEMENT_KICK_MS = env_int("ENGAGEMENT_KICK_MS", 100)  # at most one drain tas
 COUNTER_FLUSH_INTERVAL_S = env_int("COUNTER_FLUSH_INTERVAL_S", 2)
 LIVE_PUSH_INTERVAL_MS = env_int("LIVE_PUSH_INTERVAL_MS", 250)  # at most 4 snapshots/s per video
 PLAYBACK_MAX_EVENTS = 100
+LIKE_RATE_LIMIT = env_int("LIKE_RATE_LIMIT", 300)  # likes + unlikes per user per minute
 VIEW_MIN_WATCH_MS = env_int("VIEW_MIN_WATCH_MS", 3000)
 VIEW_SHORT_VIDEO_MS = 6000  # below this length, half of the video counts as a view
 VIEW_SHORT_SHARE = 0.5

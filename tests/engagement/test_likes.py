@@ -127,3 +127,16 @@ def test_likes_reach_notifications_in_one_call_per_batch(viewer, user_factory, c
     assert sorted(n["actor_id"] for n in calls[0]) == sorted([viewer.pk, other.pk])
     assert {n["event_id"] for n in calls[0]} == {f"like:{viewer.pk}:{video.pk}", f"like:{other.pk}:{video.pk}"}
     assert all(n["target_user_id"] == creator.pk and n["kind"] == "like" for n in calls[0])
+
+
+def test_like_rate_limit_per_user(viewer, user_factory, creator, video_factory, settings):
+    settings.LIKE_RATE_LIMIT = 5
+    videos = [video_factory(creator=creator) for _ in range(6)]
+    client = client_for(viewer)
+
+    answers = [client.post(f"/api/v1/videos/{v.pk}/like") for v in videos]
+
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
+    assert int(answers[-1]["Retry-After"]) > 0
+    assert client.get(f"/api/v1/videos/{videos[-1].pk}/counters").json()["likes"] == 0
