@@ -111,8 +111,9 @@ def _ensure_open(session: UploadSession) -> None:
         raise UploadNotOpen(details={"state": session.state})
 
 
-def upload_chunk_put(*, session: UploadSession, index: int, stream: IO[bytes]) -> UploadChunk:
-    """Store chunk ``index``. Resending a chunk replaces it (idempotent)."""
+def upload_chunk_put(*, session: UploadSession, index: int, stream: IO[bytes], sha256: str = "") -> UploadChunk:
+    """Store chunk ``index``. Resending a chunk replaces it (idempotent). With ``sha256`` (the
+    client's ``X-Chunk-SHA256`` header) a chunk damaged in transit is refused on its own."""
     _ensure_open(session)
     if not 0 <= index < session.total_chunks:
         raise ChunkOutOfRange(details={"index": index, "total_chunks": session.total_chunks})
@@ -120,6 +121,8 @@ def upload_chunk_put(*, session: UploadSession, index: int, stream: IO[bytes]) -
     data = stream.read(expected + 1)
     if len(data) != expected:
         raise ChunkSizeMismatch(details={"index": index, "expected": expected, "received": len(data)})
+    if sha256 and hashlib.sha256(data).hexdigest() != sha256.lower():
+        raise ChecksumMismatch("The chunk does not match its SHA-256.", code="chunk_checksum_mismatch")
     name = f"{session.chunk_prefix}{index:06d}-{secrets.token_hex(4)}"
     name = storage.put(name, BytesIO(data))
     old_name = None

@@ -257,3 +257,26 @@ def test_admin_retry_action_requeues_failed_videos(creator, clips, django_captur
 
     assert Video.objects.get(pk=video_id).status == "uploaded" and len(callbacks) == 1
     assert process_video(video_id) == "ready"
+
+
+def test_a_chunk_damaged_in_transit_is_refused_on_its_own(creator, clips):
+    client = client_for(creator)
+    data = clips("landscape_mp4").read_bytes()
+    session = start_upload(client, data).json()
+    chunk = data[: session["chunk_size"]]
+
+    bad = client.put(
+        f"/api/v1/uploads/{session['id']}/chunks/0",
+        data=b"\xff" + chunk[1:],
+        content_type="application/octet-stream",
+        HTTP_X_CHUNK_SHA256=hashlib.sha256(chunk).hexdigest(),
+    )
+    good = client.put(
+        f"/api/v1/uploads/{session['id']}/chunks/0",
+        data=chunk,
+        content_type="application/octet-stream",
+        HTTP_X_CHUNK_SHA256=hashlib.sha256(chunk).hexdigest(),
+    )
+
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "chunk_checksum_mismatch"
+    assert good.status_code == 200 and good.json()["received"] == [0]

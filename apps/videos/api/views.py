@@ -138,7 +138,9 @@ class UploadChunkView(APIView):
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.MEDIA_CHUNK_MAX_BYTES:
             raise ChunkSizeMismatch(details={"index": index, "received": length})
-        uploads.upload_chunk_put(session=session, index=index, stream=request._request)
+        uploads.upload_chunk_put(
+            session=session, index=index, stream=request._request, sha256=request.headers.get("X-Chunk-SHA256", "")
+        )
         return Response(_session_body(session))
 
 
