@@ -18,3 +18,22 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Media on S3-compatible object storage (django-storages) when a bucket is configured; private
+# objects, served through the app's signed, expiring URLs or the bucket's own presigned ones.
+if env_str("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+                "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+                "region_name": env_str("AWS_S3_REGION_NAME") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": env_int("MEDIA_SIGNED_URL_TTL_S", 3600),
+                "file_overwrite": False,
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
