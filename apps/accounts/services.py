@@ -187,10 +187,25 @@ def follow_create(*, follower: User, followee: User) -> str:
         raise PermissionDenied("You cannot follow this account.", code="blocked")
     if Follow.objects.filter(follower=follower, followee=followee).exists():
         return "following"
+    from apps.notifications import facade as notifications  # here: notifications imports accounts.facade
+
     if followee.is_private:
-        FollowRequest.objects.get_or_create(requester=follower, target=followee)
+        _, created = FollowRequest.objects.get_or_create(requester=follower, target=followee)
+        if created:
+            notifications.notify_event(
+                kind="follow_request",
+                actor_id=follower.pk,
+                target_user_id=followee.pk,
+                event_id=f"follow_request:{follower.pk}:{followee.pk}",
+            )
         return "requested"
-    _follow_insert(follower_id=follower.pk, followee_id=followee.pk)
+    if _follow_insert(follower_id=follower.pk, followee_id=followee.pk):
+        notifications.notify_event(
+            kind="follow",
+            actor_id=follower.pk,
+            target_user_id=followee.pk,
+            event_id=f"follow:{follower.pk}:{followee.pk}",
+        )
     return "following"
 
 
@@ -202,6 +217,8 @@ def follow_delete(*, follower: User, followee: User) -> str:
 
 
 def follow_request_accept(*, target: User, requester: User) -> None:
+    """Turn a pending request into a follow. Nobody is notified: the target acted, and there is
+    no "request accepted" kind for the requester (their follow list shows it)."""
     with transaction.atomic():
         deleted, _ = FollowRequest.objects.filter(requester=requester, target=target).delete()
         if not deleted:
