@@ -6,6 +6,8 @@ from apps.videos.selectors import video_can_view
 __all__ = [
     "video_access_info",
     "video_can_view",
+    "video_comment_counts_set",
+    "video_comment_settings",
     "video_counters",
     "video_counters_add",
     "video_counters_set",
@@ -100,3 +102,21 @@ def video_counters(video_id: int) -> dict[str, int] | None:
     if row is None:
         return None
     return {"likes": row["like_count"], "views": row["view_count"], "shares": row["share_count"]}
+
+
+# --- for comments -----------------------------------------------------------------------------
+
+
+def video_comment_settings(video_id: int) -> dict | None:
+    """``{"creator_id", "allow_comments"}`` of a video, or None if it does not exist."""
+    return Video.objects.filter(pk=video_id).values("creator_id", "allow_comments").first()
+
+
+def video_comment_counts_set(counts: dict[int, int]) -> int:
+    """Write absolute comment counts (recounted by comments' batched flush): one UPDATE per video,
+    guarded so that a row already holding the value is not written. Returns the rows changed."""
+    changed = 0
+    for video_id, count in counts.items():
+        value = max(int(count), 0)
+        changed += Video.objects.filter(pk=video_id).exclude(comment_count=value).update(comment_count=value)
+    return changed
