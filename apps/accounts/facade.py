@@ -10,6 +10,7 @@ __all__ = [
     "is_following",
     "user_exists",
     "user_ids_by_username",
+    "who_can_comment",
 ]
 
 
@@ -28,3 +29,12 @@ def user_ids_by_username(usernames: list[str]) -> dict[str, int]:
     wanted = {name.lower() for name in usernames}
     rows = User.objects.annotate(lname=Lower("username")).filter(lname__in=wanted, is_active=True)
     return {lname: pk for lname, pk in rows.values_list("lname", "pk")}
+
+
+def who_can_comment(user_id: int) -> str:
+    """The creator's comment audience: "everyone", "followers" or "nobody" ("everyone" when the
+    creator has no settings row yet)."""
+    from apps.accounts.models import CreatorSettings
+
+    found = CreatorSettings.objects.filter(user_id=user_id).values_list("who_can_comment", flat=True).first()
+    return found or CreatorSettings.Audience.EVERYONE.value

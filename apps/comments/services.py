@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Extract, Log
 from django.utils import timezone
 from django_redis import get_redis_connection
@@ -23,20 +23,9 @@ from apps.videos.parsing import parse_hashtags, parse_mentions
 logger = logging.getLogger(__name__)
 S = Comment.Status
 DIRTY_KEY = "comments:dirty"
+DIRTY_VIDEOS_KEY = "comments:dirty-videos"
 PIN_BOOST = 1e9
 CREATOR_LIKE_BOOST = 1e8
-
-
-def _video_comment_settings(video_id: int) -> dict[str, Any] | None:
-    """creator_id and allow_comments of a video.
-
-    TODO(videos): move to apps.videos.facade (``video_comment_settings``); read here because the
-    facade does not expose ``allow_comments`` yet and apps/videos is owned elsewhere.
-    """
-    from django.apps import apps
-
-    video_model = apps.get_model("videos", "Video")
-    return video_model.objects.filter(pk=video_id).values("creator_id", "allow_comments").first()
 
 
 def _clean_body(body: str) -> str:
@@ -53,6 +42,18 @@ def _mentions(body: str, *, author_id: int) -> dict[str, int]:
     return {
         name: uid for name, uid in ids.items() if uid != author_id and not accounts.is_blocked_between(uid, author_id)
     }
+
+
+def _check_audience(*, creator_id: int, user: Any) -> None:
+    """The creator's ``who_can_comment`` (everyone / followers / nobody), for top-level comments
+    and replies alike. The creator may always comment on their own videos."""
+    if user.pk == creator_id:
+        return
+    audience = accounts.who_can_comment(creator_id)
+    if audience == "nobody":
+        raise PermissionDenied("The creator has turned comments off.", code="comments_disabled")
+    if audience == "followers" and not accounts.is_following(follower_id=user.pk, followee_id=creator_id):
+        raise PermissionDenied("Only the creator's followers may comment.", code="comments_followers_only")
 
 
 def _visible_parent(*, parent_id: int, video_id: int, user: Any) -> Comment:
@@ -75,11 +76,12 @@ def _record(comment: Comment, outcome: str, reasons: list[str], by: str) -> Mode
 def comment_create(*, user: Any, video_id: int, body: str, parent_id: int | None = None) -> Comment:
     ratelimit.hit(f"comment:{user.pk}", limit=settings.COMMENTS_HARD_LIMIT_PER_MIN, window_s=60)
     body = _clean_body(body)
-    video = _video_comment_settings(video_id)
+    video = videos.video_comment_settings(video_id)
     if video is None or not videos.video_can_view(video_id=video_id, viewer=user):
         raise NotFound("No such video.", code="video_not_found")
     if not video["allow_comments"]:
         raise PermissionDenied("Comments are turned off for this video.", code="comments_disabled")
+    _check_audience(creator_id=video["creator_id"], user=user)
     root, reply_to = None, None
     if parent_id is not None:
         parent = _visible_parent(parent_id=parent_id, video_id=video_id, user=user)
@@ -129,8 +131,7 @@ def _fresh_rank(comment: Comment) -> float:
 
 def _on_published(comment: Comment) -> None:
     """Side effects of a comment becoming visible: counters and notifications (after commit)."""
-    if comment.parent_id:
-        mark_dirty([comment.parent_id])
+    mark_dirty([comment.parent_id] if comment.parent_id else [], video_ids=[comment.video_id])
     if comment.shadow_hidden:
         return  # an abuser's comment notifies nobody
     creator_id = videos.video_creator_id(comment.video_id)
@@ -171,8 +172,8 @@ def comment_moderate(*, comment_id: int, outcome: str, reasons: list[str], by: s
     decision = _record(comment, outcome, reasons, by)
     if outcome == S.PUBLISHED:
         _on_published(comment)
-    elif comment.parent_id:
-        mark_dirty([comment.parent_id])
+    else:
+        mark_dirty([comment.parent_id] if comment.parent_id else [], video_ids=[comment.video_id])
     if by.startswith("moderator:") or (by == "classifier" and outcome != S.PUBLISHED):
         notifications.notify_event(
             kind="moderation",
@@ -246,8 +247,7 @@ def comment_delete(*, comment: Comment, user: Any) -> None:
     if comment.author_id != user.pk:
         _require_video_owner(comment=comment, user=user)
     Comment.objects.filter(pk=comment.pk).update(status=S.DELETED, is_pinned=False)
-    if comment.parent_id:
-        mark_dirty([comment.parent_id])
+    mark_dirty([comment.parent_id] if comment.parent_id else [], video_ids=[comment.video_id])
 
 
 def comment_hide(*, comment: Comment, user: Any, reason: str = "") -> Comment:
@@ -332,45 +332,122 @@ def _redis() -> Any:
     return get_redis_connection("default")
 
 
-def _dirty_key() -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{DIRTY_KEY}"
+def _dirty_key(name: str = DIRTY_KEY) -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{name}"
 
 
-def mark_dirty(comment_ids: list[int]) -> None:
-    """Remember comments whose counts changed; one flush recounts each of them once."""
-    if not comment_ids:
-        return
+def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
+    """SADD the ids; False when Redis is down (then they were recounted inline, still exact)."""
     try:
-        _redis().sadd(_dirty_key(), *comment_ids)
-    except Exception:  # Redis down: recount now instead (still exact)
+        pipe = _redis().pipeline(transaction=False)
+        if comment_ids:
+            pipe.sadd(_dirty_key(), *comment_ids)
+        if video_ids:
+            pipe.sadd(_dirty_key(DIRTY_VIDEOS_KEY), *video_ids)
+        pipe.execute()
+    except Exception:
         logger.warning("dirty set unavailable; recounting inline", exc_info=True)
         comment_counts_flush(comment_ids=comment_ids)
+        video_comment_counts_flush(video_ids=video_ids)
+        return False
+    return True
+
+
+def mark_dirty(comment_ids: list[int], *, video_ids: list[int] | None = None) -> None:
+    """Remember comments whose like/reply counts changed, and videos whose visible comments changed;
+    one flush recounts each of them once.
+
+    The ids are added now and again after commit: a flush that popped an id between the two
+    recounted without this transaction's rows, and the second add makes the next flush see them."""
+    comment_ids = [int(pk) for pk in comment_ids if pk]
+    video_ids = [int(pk) for pk in video_ids or [] if pk]
+    if not comment_ids and not video_ids:
         return
+    if not _add_dirty(comment_ids, video_ids):
+        return
+    transaction.on_commit(lambda: _add_dirty(comment_ids, video_ids))
     if cache.add("comments:flush-scheduled", 1, timeout=settings.COMMENTS_FLUSH_INTERVAL_S):
         from apps.comments.tasks import flush_counts
 
         transaction.on_commit(lambda: flush_counts.apply_async(countdown=settings.COMMENTS_FLUSH_INTERVAL_S))
 
 
+def _pop_dirty(name: str, limit: int) -> list[int]:
+    return [int(x) for x in (_redis().spop(_dirty_key(name), limit) or [])]
+
+
+def _put_back(name: str, ids: list[int]) -> None:
+    try:
+        _redis().sadd(_dirty_key(name), *ids)
+    except Exception:
+        logger.exception("could not put %d dirty ids back into %s", len(ids), name)
+
+
 def comment_counts_flush(*, comment_ids: list[int] | None = None, limit: int = 1000) -> int:
     """Recount likes and replies of dirty comments from the rows themselves (idempotent: a
     redelivered flush writes the same numbers), one UPDATE for the whole batch, and re-rank."""
+    popped = comment_ids is None
     if comment_ids is None:
-        comment_ids = [int(x) for x in (_redis().spop(_dirty_key(), limit) or [])]
+        comment_ids = _pop_dirty(DIRTY_KEY, limit)
     if not comment_ids:
         return 0
+    try:
+        _comment_counts_write(comment_ids)
+    except Exception:
+        if popped:  # a failed flush must not forget what it popped
+            _put_back(DIRTY_KEY, comment_ids)
+        raise
+    return len(comment_ids)
+
+
+def _comment_counts_write(comment_ids: list[int]) -> None:
     likes = CommentLike.objects.filter(comment_id=OuterRef("pk")).order_by().values("comment_id")
     replies = (
         Comment.objects.filter(parent_id=OuterRef("pk"), status=S.PUBLISHED, shadow_hidden=False)
         .order_by()
         .values("parent_id")
     )
-    Comment.objects.filter(pk__in=comment_ids).update(
-        like_count=Coalesce(Subquery(likes.annotate(n=Count("pk")).values("n")), 0),
-        reply_count=Coalesce(Subquery(replies.annotate(n=Count("pk")).values("n")), 0),
-    )
-    Comment.objects.filter(pk__in=comment_ids).update(rank=rank_expression())
-    return len(comment_ids)
+    with transaction.atomic():
+        Comment.objects.filter(pk__in=comment_ids).update(
+            like_count=Coalesce(Subquery(likes.annotate(n=Count("pk")).values("n")), 0),
+            reply_count=Coalesce(Subquery(replies.annotate(n=Count("pk")).values("n")), 0),
+        )
+        Comment.objects.filter(pk__in=comment_ids).update(rank=rank_expression())
+
+
+def counted_comments() -> Q:
+    """What ``Video.comment_count`` counts: the comments any other viewer can see on the video.
+    Published, not shadow-hidden, by an active author, top-level or a reply whose root is itself
+    visible (replies are only reachable through their root). Blocks are per viewer and ignored."""
+    visible = Q(status=S.PUBLISHED, shadow_hidden=False, author__is_active=True)
+    root_visible = Q(parent__status=S.PUBLISHED, parent__shadow_hidden=False, parent__author__is_active=True)
+    return visible & (Q(parent__isnull=True) | root_visible)
+
+
+def video_comment_counts_flush(*, video_ids: list[int] | None = None, limit: int = 1000) -> int:
+    """Recount the visible comments of dirty videos (one GROUP BY) and hand absolute values to
+    ``videos.video_comment_counts_set``: one UPDATE per changed video, however many comments
+    arrived since the last flush, and none when the number is unchanged (redelivery-safe)."""
+    popped = video_ids is None
+    if video_ids is None:
+        video_ids = _pop_dirty(DIRTY_VIDEOS_KEY, limit)
+    if not video_ids:
+        return 0
+    try:
+        rows = (
+            Comment.objects.filter(video_id__in=video_ids)
+            .filter(counted_comments())
+            .order_by()
+            .values_list("video_id")
+            .annotate(n=Count("pk"))
+        )
+        counts = dict.fromkeys(video_ids, 0) | dict(rows)
+        videos.video_comment_counts_set(counts)
+    except Exception:
+        if popped:
+            _put_back(DIRTY_VIDEOS_KEY, video_ids)
+        raise
+    return len(video_ids)
 
 
 def rank_expression() -> Any:

@@ -13,10 +13,12 @@ def moderate(comment_id: int) -> str | None:
 
 @app.task(name="comments.flush_counts", base=ReelhouseTask, max_retries=3, expires=300)
 def flush_counts() -> int:
+    """Comment like/reply counts and Video.comment_count. Scheduled by the first write after a flush
+    and, as a safety net, by beat every few seconds; recounts are idempotent."""
     from django.core.cache import cache
 
-    cache.delete("comments:flush-scheduled")  # likes from now on schedule the next flush
-    flushed = services.comment_counts_flush()
-    if flushed:  # more may have arrived meanwhile: the next flush is scheduled by the next like
-        return flushed + services.comment_counts_flush()
+    cache.delete("comments:flush-scheduled")  # writes from now on schedule the next flush
+    flushed = services.comment_counts_flush() + services.video_comment_counts_flush()
+    if flushed:  # more may have arrived meanwhile: the next flush is scheduled by the next write
+        return flushed + services.comment_counts_flush() + services.video_comment_counts_flush()
     return 0
