@@ -1,8 +1,16 @@
 """What other apps may ask of accounts: plain values and id subqueries, never models."""
 
-from apps.accounts.selectors import blocked_user_ids, followee_ids, follower_ids, is_blocked_between, is_following
+from apps.accounts.selectors import (
+    block_partner_ids,
+    blocked_user_ids,
+    followee_ids,
+    follower_ids,
+    is_blocked_between,
+    is_following,
+)
 
 __all__ = [
+    "block_partner_ids",
     "blocked_user_ids",
     "followee_ids",
     "follower_ids",

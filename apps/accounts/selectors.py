@@ -2,17 +2,20 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.models import Block, Follow, FollowRequest, User
 from apps.core.errors import NotFound, PermissionDenied
 
 
 def is_blocked_between(a_id: int, b_id: int) -> bool:
-    return (
-        Block.objects.filter(blocker_id=a_id, blocked_id=b_id).exists()
-        or Block.objects.filter(blocker_id=b_id, blocked_id=a_id).exists()
-    )
+    return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
+
+
+def block_partner_ids(user_id: int) -> frozenset[int]:
+    """Everyone on the other side of a block with ``user_id``, either direction (one query)."""
+    rows = Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).values_list("blocker_id", "blocked_id")
+    return frozenset(a if a != user_id else b for a, b in rows)
 
 
 def is_following(*, follower_id: int, followee_id: int) -> bool:

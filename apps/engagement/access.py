@@ -11,7 +11,9 @@ from apps.core.errors import NotFound
 from apps.videos import facade as videos
 
 _videos: TTLCache = TTLCache(maxsize=50_000, ttl=settings.ACCESS_CACHE_S)
-_blocks: TTLCache = TTLCache(maxsize=200_000, ttl=settings.ACCESS_CACHE_S)
+# Per creator: everyone on the other side of a block with them. One query per creator per
+# interval, so a viral video's likes cost no block query however many users like it.
+_blocks: TTLCache = TTLCache(maxsize=20_000, ttl=settings.ACCESS_CACHE_S)
 
 
 def clear() -> None:
@@ -43,7 +45,6 @@ def check_can_engage(*, video_id: int, user: Any) -> dict[str, Any]:
 
 
 def _blocked(user_id: int, creator_id: int) -> bool:
-    key = (user_id, creator_id)
-    if key not in _blocks:
-        _blocks[key] = accounts.is_blocked_between(user_id, creator_id)
-    return _blocks[key]
+    if creator_id not in _blocks:
+        _blocks[creator_id] = accounts.block_partner_ids(creator_id)
+    return user_id in _blocks[creator_id]

@@ -139,3 +139,14 @@ def test_followers_list_has_no_n_plus_one(creator, user_factory, django_assert_m
         response = client.get("/api/v1/users/creator/followers")
 
     assert len(response.json()["results"]) == 15
+
+
+def test_block_partner_ids_covers_both_directions(user_factory):
+    from apps.accounts import facade, services
+
+    me, blocked_by_me, blocking_me, stranger = (user_factory() for _ in range(4))
+    services.block_create(blocker=me, blocked=blocked_by_me)
+    services.block_create(blocker=blocking_me, blocked=me)
+
+    assert facade.block_partner_ids(me.pk) == {blocked_by_me.pk, blocking_me.pk}
+    assert facade.is_blocked_between(me.pk, blocking_me.pk) and not facade.is_blocked_between(me.pk, stranger.pk)
