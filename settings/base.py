@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "apps.engagement",
     "apps.comments",
     "apps.notifications",
+    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [

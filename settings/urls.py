@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.engagement.api.urls")),
 ]
+if getattr(settings, "BENCHMARK_ENDPOINTS", False):  # settings/bench.py: floor and naive baseline
+    api_v1.append(path("bench/", include("apps.benchmarks.urls")))
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,0 +1,22 @@
+"""The benchmark (``make bench``, docs/benchmark.md): production-like, on loopback.
+
+DEBUG off, real PostgreSQL (durable commits), Redis and Cassandra from the environment
+(bench/run.sh points them at the benchmark's own instances), the floor and naive-baseline
+endpoints mounted. No TLS redirect: wrk talks plain HTTP to the servers directly.
+"""
+
+from datetime import timedelta
+
+from settings.base import *  # noqa: F403
+from settings.env import env_str
+
+DEBUG = False
+BENCHMARK_ENDPOINTS = True
+SECRET_KEY = env_str(
+    "DJANGO_SECRET_KEY", "bench-only-secret-key-0f4b1c9e7a2d5e8f3b6c0a9d4e7f2a5b8c1d6e9f0a3b7c2d5e8f1a4b"
+)
+ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+CACHES["default"]["KEY_PREFIX"] = "rh-bench"
+# Tokens are minted once per run; they must outlive it.
+SIMPLE_JWT = {**SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(hours=6)}
+LOGGING["root"]["level"] = env_str("LOG_LEVEL", "WARNING")
