@@ -3,7 +3,8 @@
 With the Redis transport one Lua script per request checks the per-(user, video) like
 state or the event id, moves the live counter, marks the video dirty for the PostgreSQL
 flush, appends the event to the stream the workers drain, and says whether to enqueue a
-drain task or a live-counter push (both throttled). No SQL or Cassandra write happens here.
+drain task (throttled) and marks the video for the live-counter pusher. No SQL or Cassandra
+write happens here.
 The inline transport (embedded default, no Redis) runs the worker step in the request.
 """
 
@@ -108,9 +109,8 @@ redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 local kick = 0
 if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[8]) then kick = 1 end
-local push = 0
-if redis.call('SET', KEYS[6], '1', 'NX', 'PX', ARGV[7]) then push = 1 end
-return {1, n, kick, push}
+redis.call('SADD', KEYS[6], ARGV[1])
+return {1, n, kick, 0}
 """
 
 # Per event, ARGV holds a group of 11 values (see _batch_args).
@@ -140,9 +140,7 @@ for i = 0, n - 1 do
       redis.call('HINCRBY', vc, bump, 1)
       redis.call('HINCRBY', vc, 'v', 1)
       redis.call('SADD', KEYS[2], ARGV[b + 3])
-      if redis.call('SET', 'eng:push:' .. ARGV[b + 3], '1', 'NX', 'PX', push_ms) then
-        table.insert(pushes, ARGV[b + 3])
-      end
+      redis.call('SADD', KEYS[4], ARGV[b + 3])
     end
   end
   statuses[i + 1] = status
@@ -179,14 +177,12 @@ def _seeds(info: dict[str, Any]) -> list[int]:
     return [counts["likes"], counts["views"], counts["shares"]]
 
 
-def _after_accept(*, kick: bool, push_video_ids: list[int]) -> None:
-    from apps.engagement import tasks
-
+def _after_accept(*, kick: bool) -> None:
+    # Live counters need nothing here: the script marked the video in eng:live for the pusher.
     if kick:
+        from apps.engagement import tasks
+
         tasks.drain.delay()
-    for video_id in push_video_ids:
-        # Trailing edge: the snapshot taken after the interval includes every change in it.
-        tasks.push_counters.apply_async((video_id,), countdown=settings.LIVE_PUSH_INTERVAL_MS / 1000)
 
 
 def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
@@ -199,7 +195,7 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
         creator_id=info["creator_id"],
     )
     try:
-        status, count, kick, push = _run(
+        status, count, kick, _ = _run(
             "like",
             keys=[
                 keys.user_likes(user_id),
@@ -207,7 +203,7 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
                 keys.STREAM,
                 keys.DIRTY,
                 keys.KICK,
-                keys.push_gate(video_id),
+                keys.LIVE,
                 keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
             ],
             args=[
@@ -230,7 +226,7 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
         raise EngagementUnavailable(
             "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
         )
-    _after_accept(kick=bool(kick), push_video_ids=[video_id] if push else [])
+    _after_accept(kick=bool(kick))
     return LikeResult(status="accepted" if status == 1 else "duplicate", liked=liked, like_count=max(int(count), 0))
 
 
@@ -261,7 +257,7 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
     try:
         result = _run(
             "batch",
-            keys=[keys.STREAM, keys.DIRTY, keys.KICK],
+            keys=[keys.STREAM, keys.DIRTY, keys.KICK, keys.LIVE],
             args=[
                 len(items),
                 settings.VIEW_WINDOW_S,
@@ -277,8 +273,8 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
         raise EngagementUnavailable(
             "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
         )
-    statuses, pushes, kick = result
-    _after_accept(kick=bool(kick), push_video_ids=[int(v) for v in pushes])
+    statuses, _, kick = result
+    _after_accept(kick=bool(kick))
     return [int(s) for s in statuses]
 
 

@@ -1,8 +1,10 @@
 """Live counter snapshots to websocket subscribers (group ``video.<id>``).
 
-Snapshots, not deltas: a dropped message (RedisPubSubChannelLayer can drop on a network
-blip) is healed by the next one. Publishing is throttled upstream to LIVE_PUSH_INTERVAL_MS
-per video, so a viral video costs at most a few PUBLISHes a second.
+The request path only marks a video in ``eng:live``; the pusher (``manage.py
+engagement_pusher``, one small process) takes that set every LIVE_PUSH_INTERVAL_MS and
+publishes one snapshot per changed video. A viral video therefore costs at most a few
+PUBLISHes a second, and the request path no Celery message. Snapshots, not deltas: a
+dropped message (RedisPubSubChannelLayer can drop on a network blip) is healed by the next.
 """
 
 import time
@@ -10,6 +12,23 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from apps.engagement import redis_keys as keys
+
+# Take the set atomically; a pusher that died mid-round leaves eng:live:pushing, merged next time.
+_TAKE_LIVE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    redis.call('SUNIONSTORE', KEYS[2], KEYS[1], KEYS[2])
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('RENAME', KEYS[1], KEYS[2])
+  end
+end
+local ids = redis.call('SMEMBERS', KEYS[2])
+redis.call('DEL', KEYS[2])
+return ids
+"""
 
 
 def group_name(video_id: int) -> str:
@@ -26,10 +45,48 @@ def snapshot(video_id: int) -> dict[str, Any] | None:
     return {"type": "counters", "video_id": video_id, **counts, "ts": time.time()}
 
 
+def _publish(payloads: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not payloads:
+        return
+
+    async def send_all() -> None:
+        for payload in payloads:
+            await layer.group_send(group_name(payload["video_id"]), {"type": "counters.update", "payload": payload})
+
+    async_to_sync(send_all)()
+
+
 def push_snapshot(video_id: int) -> bool:
     payload = snapshot(video_id)
-    layer = get_channel_layer()
-    if payload is None or layer is None:
+    if payload is None:
         return False
-    async_to_sync(layer.group_send)(group_name(video_id), {"type": "counters.update", "payload": payload})
+    _publish([payload])
     return True
+
+
+def push_pending() -> int:
+    """One pusher round: a snapshot for every video whose counters changed since the last."""
+    from apps.engagement.ingest import redis_client
+
+    client = redis_client()
+    video_ids = [int(v) for v in client.eval(_TAKE_LIVE, 2, keys.LIVE, keys.LIVE_PUSHING)]
+    if not video_ids:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    for video_id in video_ids:
+        pipe.hmget(keys.counters(video_id), "likes", "views", "shares")
+    now = time.time()
+    payloads = [
+        {
+            "type": "counters",
+            "video_id": video_id,
+            "likes": int(likes or 0),
+            "views": int(views or 0),
+            "shares": int(shares or 0),
+            "ts": now,
+        }
+        for video_id, (likes, views, shares) in zip(video_ids, pipe.execute(), strict=True)
+    ]
+    _publish(payloads)
+    return len(payloads)

@@ -8,6 +8,8 @@ STREAM = "eng:stream"  # accepted events waiting for the workers (a consumer gro
 GROUP = "workers"
 DIRTY = "eng:dirty"  # videos whose live counters changed since the last flush to PostgreSQL
 DIRTY_FLUSHING = "eng:dirty:flushing"
+LIVE = "eng:live"  # videos whose live counters changed since the pusher's last round
+LIVE_PUSHING = "eng:live:pushing"
 KICK = "eng:kick"  # throttles "drain now" tasks to one per ENGAGEMENT_KICK_MS
 
 
@@ -25,10 +27,6 @@ def event_seen(event_id: str) -> str:
 
 def view_window(video_id: int, viewer_key: str, window: int) -> str:
     return f"eng:vw:{video_id}:{viewer_key}:{window}"
-
-
-def push_gate(video_id: int) -> str:
-    return f"eng:push:{video_id}"
 
 
 def like_rate(user_id: int, window: int) -> str:

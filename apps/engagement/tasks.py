@@ -22,10 +22,11 @@ def flush_counters() -> dict:
     return counters.flush()
 
 
-@shared_task(name="engagement.push_counters", base=ReelhouseTask, max_retries=0, ignore_result=True)
-def push_counters(video_id: int) -> bool:
-    # A lost push is healed by the next snapshot: never retried.
-    return realtime.push_snapshot(video_id)
+@shared_task(name="engagement.push_live", base=ReelhouseTask, max_retries=0, ignore_result=True)
+def push_live() -> int:
+    """A pusher round from beat: the fallback when no `engagement_pusher` process runs.
+    A lost push is healed by the next snapshot, so it is never retried."""
+    return realtime.push_pending()
 
 
 @shared_task(name="engagement.reconcile_counters", base=ReelhouseTask, autoretry_for=RETRY_ON, max_retries=3)

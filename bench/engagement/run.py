@@ -167,10 +167,12 @@ def start_stack(stack: Stack) -> None:
     stack.start("worker2", worker_argv("bench2"))
     stack.start("beat", [str(BIN / "celery"), "-A", "workers.celery", "beat", "-l", "WARNING",
                          "-s", str(RUN / "celerybeat-schedule")])  # fmt: skip
+    stack.start("pusher", [str(BIN / "python"), "manage.py", "engagement_pusher"])
     took = wait_until("gunicorn", lambda: http_ok("/health/live"), 60)
     wait_until("uvicorn", lambda: port_open(WS_PORT), 60)
     log(
-        f"servers up ({took:.1f}s): gunicorn x{WEB_WORKERS} sync, uvicorn, 2 Celery workers x{CELERY_CONCURRENCY}, beat"
+        f"servers up ({took:.1f}s): gunicorn x{WEB_WORKERS} sync, uvicorn, 2 Celery workers x{CELERY_CONCURRENCY},"
+        " beat, live-counter pusher"
     )
 
 
@@ -812,7 +814,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         "depend on what else the machine ran. Playback requests carry 100 events each; Celery's share of the",
         "like phases includes draining what earlier requests queued.",
     ]
-    columns = ["gunicorn", "uvicorn", "celery", "beat", "postgres", "redis", "cassandra (shared)", "wrk",
+    columns = ["gunicorn", "uvicorn", "celery", "beat", "pusher", "postgres", "redis", "cassandra (shared)", "wrk",
                "other (not this benchmark)"]  # fmt: skip
     lines += ["", f"CPU during each phase, in cores busy (of {os.cpu_count()}), from /proc:", "",
               "| Phase | " + " | ".join(columns) + " | top other processes |", "|---" * (len(columns) + 2) + "|"]  # fmt: skip

@@ -28,6 +28,11 @@ ENGAGEMENT_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=COUNTER_FLUSH_INTERVAL_S),
         "options": {"expires": 10},
     },
+    "engagement-push-live": {
+        "task": "engagement.push_live",
+        "schedule": timedelta(seconds=1),
+        "options": {"expires": 2},
+    },
     "engagement-reconcile": {
         "task": "engagement.reconcile_counters",
         "schedule": timedelta(hours=1),

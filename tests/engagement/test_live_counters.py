@@ -4,7 +4,6 @@ import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
@@ -94,15 +93,47 @@ async def test_a_foreign_origin_is_refused(creator, video_factory):
     assert not connected
 
 
-@pytest.mark.parametrize("likes", [40])
-def test_pushes_are_coalesced_however_hot_the_video(user_factory, creator, video_factory, monkeypatch, likes):
-    video = video_factory(creator=creator)
-    scheduled = []
-    monkeypatch.setattr(tasks.push_counters, "apply_async", lambda args, countdown: scheduled.append((args, countdown)))
+def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, video_factory, monkeypatch):
+    video, other = video_factory(creator=creator), video_factory(creator=creator)
+    published = []
+    monkeypatch.setattr(realtime, "_publish", lambda payloads: published.append(payloads))
+    delayed = []
+    monkeypatch.setattr(tasks.drain, "delay", lambda: delayed.append(1))
 
-    for fan in [user_factory() for _ in range(likes)]:
+    for fan in [user_factory() for _ in range(40)]:
         client_for(fan).post(f"/api/v1/videos/{video.pk}/like")
+    client_for(creator).post(f"/api/v1/videos/{other.pk}/like")
 
-    # One trailing-edge push per interval (250 ms): 40 likes in well under a second give 1-4.
-    assert 1 <= len(scheduled) <= 4
-    assert all(args == (video.pk,) and countdown == 0.25 for args, countdown in scheduled)
+    assert realtime.push_pending() == 2
+    assert realtime.push_pending() == 0  # nothing changed since
+    [snapshots] = published
+    by_video = {p["video_id"]: p for p in snapshots}
+    assert by_video[video.pk]["likes"] == 40 and by_video[other.pk]["likes"] == 1
+    assert len(delayed) <= 2  # 41 likes in well under a second: at most a couple of drain kicks
+
+
+@in_own_loop
+async def test_the_pusher_reaches_websocket_subscribers(creator, viewer, video_factory):
+    video = await database_sync_to_async(video_factory)(creator=creator)
+    ws, connected, _ = await connect(f"/ws/videos/{video.pk}/")
+    assert connected
+    await ws.receive_json_from(timeout=5)
+
+    await database_sync_to_async(lambda: client_for(viewer).post(f"/api/v1/videos/{video.pk}/like"))()
+    await database_sync_to_async(realtime.push_pending)()
+
+    assert (await ws.receive_json_from(timeout=5))["likes"] == 1
+    await ws.disconnect()
+
+
+def test_pusher_command_runs_rounds(creator, viewer, video_factory, monkeypatch):
+    from django.core.management import call_command
+
+    video = video_factory(creator=creator)
+    client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
+    published = []
+    monkeypatch.setattr(realtime, "_publish", lambda payloads: published.extend(payloads))
+
+    call_command("engagement_pusher", rounds=2)
+
+    assert [p["likes"] for p in published] == [1]

@@ -37,6 +37,13 @@ class PlaybackEventInput(StrictInputSerializer):
     duration_ms = serializers.IntegerField(required=False, default=0)
 
 
+class PlaybackBatchSchema(serializers.Serializer):
+    """The documented shape (OpenAPI); events are checked one by one in the service."""
+
+    session_id = serializers.CharField(max_length=64, required=False)
+    events = PlaybackEventInput(many=True)
+
+
 class PlaybackBatchInput(StrictInputSerializer):
     session_id = serializers.CharField(max_length=64, required=False, default="")
     # Events are validated one by one in the service so one bad event does not sink the batch.

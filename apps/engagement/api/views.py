@@ -45,7 +45,7 @@ class VideoShareView(APIView):
 class PlaybackBatchView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.PlaybackBatchInput, responses={200: s.PlaybackBatchOutput})
+    @extend_schema(request=s.PlaybackBatchSchema, responses={200: s.PlaybackBatchOutput})
     def post(self, request: Request) -> Response:
         batch = s.PlaybackBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)

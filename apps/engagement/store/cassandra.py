@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from cassandra import DriverException, RequestExecutionException
 from cassandra.cluster import NoHostAvailable, Session
-from cassandra.concurrent import execute_concurrent_with_args
-from cassandra.query import PreparedStatement
+from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from django.db import connections
 
 from apps.engagement.events import (
@@ -36,6 +36,7 @@ EVENT_BUCKET_S = 600  # 10-minute buckets ...
 EVENT_SHARDS = 16  # ... x 16 shards keep a viral video's partitions near 10 MB
 LIKER_SHARDS = 64
 CONCURRENCY = 64
+BATCH_ROWS = 50  # rows per single-partition batch (stays under Cassandra's batch size limits)
 DAY_S = 86400
 T = TypeVar("T")
 
@@ -116,6 +117,28 @@ class CassandraStore:
         if failures:
             raise StoreUnavailable(f"Cassandra rejected {len(failures)} writes: {type(failures[0]).__name__}")
 
+    def _run_by_partition(self, cql: str, rows: Sequence[tuple], key: Callable[[tuple], Any]) -> None:
+        """Write rows as single-partition UNLOGGED batches (one request and one mutation per
+        partition): a player's batch of 100 events becomes a handful of writes, not 100."""
+        if not rows:
+            return
+        statement = self._stmt(cql)
+        groups: dict[Any, list[tuple]] = defaultdict(list)
+        for row in rows:
+            groups[key(row)].append(row)
+        batches = []
+        for group in groups.values():
+            for start in range(0, len(group), BATCH_ROWS):
+                batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+                for row in group[start : start + BATCH_ROWS]:
+                    batch.add(statement, row)
+                batches.append((batch, ()))
+        with _translate_errors():
+            results = execute_concurrent(self.session, batches, concurrency=CONCURRENCY)
+        failures = [result for ok, result in results if not ok]
+        if failures:
+            raise StoreUnavailable(f"Cassandra rejected {len(failures)} writes: {type(failures[0]).__name__}")
+
     def _query(self, cql: str, params: tuple, convert: Callable[[Any], T] = lambda row: row) -> list[T]:
         with _translate_errors():
             return [convert(row) for row in _rows(self.session.execute(self._stmt(cql), params))]
@@ -134,14 +157,16 @@ class CassandraStore:
     # --- event log ----------------------------------------------------------------------------
 
     def record_events(self, events: Sequence[EngagementEvent]) -> None:
-        self._run_many(
+        # Shard by viewer: one player's batch lands in one partition; a viral video's viewers
+        # still spread over all 16 shards.
+        self._run_by_partition(
             "INSERT INTO {ks}.video_events_by_bucket (video_id, bucket, shard, occurred_at, event_id, kind, user_id,"
             " session_id, watch_ms, position_ms, duration_ms, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.video_id,
                     _bucket(e.occurred_at),
-                    _shard(e.event_id, EVENT_SHARDS),
+                    _shard(e.viewer_key, EVENT_SHARDS),
                     e.occurred_at,
                     e.event_id,
                     e.kind,
@@ -154,6 +179,7 @@ class CassandraStore:
                 )
                 for e in events
             ],
+            key=lambda row: row[:3],
         )
         self._run_many(
             "INSERT INTO {ks}.video_counted_events (video_id, kind, shard, event_id) VALUES (?, ?, ?, ?)",
@@ -163,7 +189,7 @@ class CassandraStore:
                 if e.kind in COUNTED_KINDS
             ],
         )
-        self._run_many(
+        self._run_by_partition(
             "INSERT INTO {ks}.user_history_by_month (user_id, month, occurred_at, event_id, kind, video_id, watch_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -171,6 +197,7 @@ class CassandraStore:
                 for e in events
                 if e.user_id is not None
             ],
+            key=lambda row: row[:2],
         )
 
     def count_events(self, *, video_id: int, kind: str) -> int:
@@ -343,16 +370,17 @@ class CassandraStore:
 
     def record_watch(self, events: Sequence[EngagementEvent]) -> list[WatchSession]:
         playback = [e for e in events if e.kind in PLAYBACK_KINDS]
-        self._run_many(
+        self._run_by_partition(
             "INSERT INTO {ks}.watch_events (viewer_key, video_id, event_id, kind, watch_ms, position_ms, duration_ms,"
             " occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (e.viewer_key, e.video_id, e.event_id, e.kind, e.watch_ms, e.position_ms, e.duration_ms, e.occurred_at)
                 for e in playback
             ],
+            key=lambda row: row[:2],
         )
         touched = sorted({(e.viewer_key, e.video_id) for e in playback})
-        sessions = [self._recompute_session(viewer_key, video_id) for viewer_key, video_id in touched]
+        sessions = self._recompute_sessions(touched)
         self._run_many(
             "INSERT INTO {ks}.watch_sessions (viewer_key, video_id, total_watch_ms, max_position_ms, duration_ms, plays,"
             " rewatches, completed, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -374,26 +402,40 @@ class CassandraStore:
         )
         return sessions
 
-    def _recompute_session(self, viewer_key: str, video_id: int) -> WatchSession:
-        rows = self._query(
+    def _recompute_sessions(self, touched: Sequence[tuple[str, int]]) -> list[WatchSession]:
+        """Each touched session recomputed from all its events (read concurrently)."""
+        if not touched:
+            return []
+        cql = (
             "SELECT event_id, kind, watch_ms, position_ms, duration_ms, occurred_at FROM {ks}.watch_events"
-            " WHERE viewer_key = ? AND video_id = ?",
-            (viewer_key, video_id),
+            " WHERE viewer_key = ? AND video_id = ?"
         )
-        events = [
-            EngagementEvent(
-                event_id=r.event_id,
-                kind=r.kind,
-                video_id=video_id,
-                occurred_at=_aware(r.occurred_at),
-                session_id=viewer_key,
-                watch_ms=r.watch_ms or 0,
-                position_ms=r.position_ms or 0,
-                duration_ms=r.duration_ms or 0,
+        with _translate_errors():
+            results = execute_concurrent_with_args(
+                self.session,
+                self._stmt(cql),
+                list(touched),
+                concurrency=CONCURRENCY,
+                results_generator=False,
+                raise_on_first_error=True,
             )
-            for r in rows
-        ]
-        return summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events)
+        sessions = []
+        for (viewer_key, video_id), (_, rows) in zip(touched, results, strict=True):
+            events = [
+                EngagementEvent(
+                    event_id=r.event_id,
+                    kind=r.kind,
+                    video_id=video_id,
+                    occurred_at=_aware(r.occurred_at),
+                    session_id=viewer_key,
+                    watch_ms=r.watch_ms or 0,
+                    position_ms=r.position_ms or 0,
+                    duration_ms=r.duration_ms or 0,
+                )
+                for r in _rows(rows)
+            ]
+            sessions.append(summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events))
+        return sessions
 
     def watch_session(self, *, viewer_key: str, video_id: int) -> WatchSession | None:
         rows = self._query(
@@ -420,9 +462,10 @@ class CassandraStore:
     # --- affinity --------------------------------------------------------------------------------
 
     def add_affinity(self, signals: Sequence[AffinitySignal]) -> None:
-        self._run_many(
+        self._run_by_partition(
             "INSERT INTO {ks}.affinity_signals (user_id, kind, key, event_id, weight, at) VALUES (?, ?, ?, ?, ?, ?)",
             [(s.user_id, s.kind, s.key, s.event_id, s.weight, s.at) for s in signals],
+            key=lambda row: row[:2],
         )
 
     def affinities(self, *, user_id: int, kind: str, limit: int = 20) -> list[tuple[str, float]]:
