@@ -2,7 +2,6 @@
 
 from apps.accounts.selectors import (
     block_partner_ids,
-    blocked_user_ids,
     followee_ids,
     follower_ids,
     is_blocked_between,
@@ -11,7 +10,6 @@ from apps.accounts.selectors import (
 
 __all__ = [
     "block_partner_ids",
-    "blocked_user_ids",
     "followee_ids",
     "follower_ids",
     "is_blocked_between",

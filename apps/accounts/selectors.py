@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Block, Follow, FollowRequest, User
 from apps.core.errors import NotFound, PermissionDenied
@@ -60,7 +60,7 @@ def _check_graph_visible(*, viewer: Any, target: User) -> None:
 def _hide_blocked(qs: QuerySet, *, viewer: Any, field: str) -> QuerySet:
     if not viewer.is_authenticated:
         return qs
-    return qs.exclude(**{f"{field}__in": blocked_user_ids(viewer.pk)})
+    return qs.exclude(**{f"{field}__in": block_partner_ids(viewer.pk)})
 
 
 def followers_list(*, target: User, viewer: Any) -> QuerySet[Follow]:
@@ -81,14 +81,6 @@ def follow_requests_list(*, user: User) -> QuerySet[FollowRequest]:
 
 def blocks_list(*, user: User) -> QuerySet[Block]:
     return Block.objects.filter(blocker=user).select_related("blocked")
-
-
-def blocked_user_ids(user_id: int) -> QuerySet:
-    """Ids of users on either side of a block with ``user_id`` (usable as a subquery)."""
-    return User.objects.filter(
-        Exists(Block.objects.filter(blocker_id=user_id, blocked_id=OuterRef("pk")))
-        | Exists(Block.objects.filter(blocker_id=OuterRef("pk"), blocked_id=user_id))
-    ).values("pk")
 
 
 def followee_ids(user_id: int) -> QuerySet:

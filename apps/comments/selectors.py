@@ -22,7 +22,7 @@ def comments_visible_to(viewer: Any) -> QuerySet[Comment]:
     if not getattr(viewer, "is_authenticated", False):
         return qs.filter(public)
     own = Q(author_id=viewer.pk) & ~Q(status=S.DELETED)
-    return qs.filter((public & ~Q(author_id__in=accounts.blocked_user_ids(viewer.pk))) | own)
+    return qs.filter((public & ~Q(author_id__in=accounts.block_partner_ids(viewer.pk))) | own)
 
 
 def _check_video(*, video_id: int, viewer: Any) -> None:

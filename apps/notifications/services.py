@@ -195,7 +195,7 @@ def events_record(*, events: list[dict[str, Any]]) -> list[int]:
         return []
     recipients = {e.recipient_id for e in todo}
     prefs_by_user = {p.user_id: p for p in NotificationSettings.objects.filter(user_id__in=recipients)}
-    blocked_by_user = {rid: set(accounts.blocked_user_ids(rid).values_list("pk", flat=True)) for rid in recipients}
+    blocked_by_user = {rid: set(accounts.block_partner_ids(rid)) for rid in recipients}
     groups: dict[tuple, list[Event]] = defaultdict(list)
     for event in todo:
         prefs = prefs_by_user.get(event.recipient_id)
@@ -326,7 +326,7 @@ def new_video_fanout_batch(*, video_id: int, creator_id: int, after_follower_id:
     size = settings.NOTIFICATIONS_FANOUT_BATCH
     followers = list(
         accounts.follower_ids(creator_id)
-        .exclude(follower_id__in=accounts.blocked_user_ids(creator_id))
+        .exclude(follower_id__in=accounts.block_partner_ids(creator_id))
         .filter(follower_id__gt=after_follower_id)
         .order_by("follower_id")
         .values_list("follower_id", flat=True)[:size]
@@ -389,7 +389,7 @@ def notifications_seen(*, user: Any) -> None:
     if last and last < _inactive_cutoff():
         missed = (
             VideoPublication.objects.filter(creator_id__in=accounts.followee_ids(user.pk), published_at__gt=last)
-            .exclude(creator_id__in=accounts.blocked_user_ids(user.pk))
+            .exclude(creator_id__in=accounts.block_partner_ids(user.pk))
             .order_by("-published_at")[: settings.NOTIFICATIONS_PULL_LIMIT]
         )
         visible = [

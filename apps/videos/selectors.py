@@ -22,7 +22,7 @@ def videos_visible_to(viewer: Any) -> QuerySet[Video]:
         return qs.filter(published & open_to_all)
     followed = Q(creator_id__in=accounts.followee_ids(viewer.pk))
     audience = open_to_all | (Q(visibility__in=[Video.Visibility.PUBLIC, Video.Visibility.FOLLOWERS]) & followed)
-    not_blocked = ~Q(creator_id__in=accounts.blocked_user_ids(viewer.pk))
+    not_blocked = ~Q(creator_id__in=accounts.block_partner_ids(viewer.pk))
     return qs.filter((published & audience & not_blocked) | Q(creator_id=viewer.pk))
 
 
