@@ -103,6 +103,20 @@ local function playback_body(g, user)
   return '{"events":[' .. table.concat(parts, ",") .. "]}"
 end
 
+-- The naive per-event path: the player posts each event as it happens, one request each
+-- (the same plays as above, event by event).
+local function playback_one(g)
+  local play = math.floor(g / #PLAY)
+  local step = PLAY[g % #PLAY + 1]
+  local user = play % n_users
+  local video = set1[(user * 31 + math.floor(play / n_users)) % #set1 + 1]
+  local body = string.format(
+    '{"events":[{"event_id":"%08x-0000-4000-9000-%012x","video_id":%d,"kind":"%s","occurred_at":"%s",'
+      .. '"position_ms":%d,"watch_ms":%d,"duration_ms":30000}]}',
+    run_id, g, video, step[1], os.date("!%Y-%m-%dT%H:%M:%SZ"), step[2], step[2])
+  return user, body
+end
+
 local function finish()
   -- Tell the driver this thread is done (it interrupts wrk once every thread is), then stop.
   local marker = io.open(out_path .. ".done." .. tid, "w")
@@ -132,10 +146,12 @@ function request()
     local user, video = like_target(g)
     local path = mode == "like" and "/api/v1/videos/%d/like" or "/api/v1/bench/naive-like/%d"
     return wrk.format("POST", string.format(path, video), headers_for(user))
-  else
+  elseif mode == "playback" then
     local user = g % n_users
-    local path = mode == "playback" and "/api/v1/engagement/playback" or "/api/v1/bench/naive-playback"
-    return wrk.format("POST", path, headers_for(user), playback_body(g, user))
+    return wrk.format("POST", "/api/v1/engagement/playback", headers_for(user), playback_body(g, user))
+  else
+    local user, body = playback_one(g)
+    return wrk.format("POST", "/api/v1/bench/naive-playback", headers_for(user), body)
   end
 end
 
