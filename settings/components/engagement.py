@@ -10,7 +10,10 @@ ENGAGEMENT_TRANSPORT = env_str("ENGAGEMENT_TRANSPORT", "redis")
 ENGAGEMENT_BATCH_SIZE = env_int("ENGAGEMENT_BATCH_SIZE", 500)
 ENGAGEMENT_DRAIN_BUDGET_S = env_int("ENGAGEMENT_DRAIN_BUDGET_S", 5)
 ENGAGEMENT_CLAIM_IDLE_MS = env_int("ENGAGEMENT_CLAIM_IDLE_MS", 30_000)  # reclaim a dead worker's batch after this
-ENGAGEMENT_KICK_MS = env_int("ENGAGEMENT_KICK_MS", 100)  # at most one drain task enqueued per this interval
+# At most one drain task enqueued per this interval: long enough that batches are large (a
+# batch's fixed cost is paid once per interval, not per like), short enough that the store is
+# at most about a second behind the live counters.
+ENGAGEMENT_KICK_MS = env_int("ENGAGEMENT_KICK_MS", 1000)
 COUNTER_FLUSH_INTERVAL_S = env_int("COUNTER_FLUSH_INTERVAL_S", 2)
 LIVE_PUSH_INTERVAL_MS = env_int("LIVE_PUSH_INTERVAL_MS", 250)  # at most 4 snapshots/s per video
 PLAYBACK_MAX_EVENTS = 100
