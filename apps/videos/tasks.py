@@ -50,9 +50,3 @@ def announce_scheduled() -> int:
     from apps.videos.services import videos_announce_scheduled
 
     return videos_announce_scheduled()
-
-
-@app.on_after_finalize.connect
-def _schedule(sender: Any, **kwargs: Any) -> None:
-    sender.add_periodic_task(3600.0, expire_uploads.s(), name="media.expire_uploads", expires=3000)
-    sender.add_periodic_task(60.0, announce_scheduled.s(), name="media.announce_scheduled", expires=55)

@@ -1,7 +1,7 @@
 """Uploads and media processing limits (docs/media.md). Every value can come from the environment.
 
-apps.videos installs these as defaults at start-up (VideosConfig.ready); a settings module may
-still set any of them explicitly, and tests override them with pytest-django's ``settings``."""
+Imported by settings/base.py; a settings module may still set any of them, and tests override
+them with pytest-django's ``settings``."""
 
 from settings.env import env_bool, env_int, env_list, env_str
 
@@ -39,3 +39,8 @@ MEDIA_SIGNED_URL_TTL_S = env_int("MEDIA_SIGNED_URL_TTL_S", 3600)
 # each a dotted path to ``check(*, video, media, workdir) -> CheckResult``.
 MEDIA_CAPTION_BLOCKLIST = env_list("MEDIA_CAPTION_BLOCKLIST", "")
 MEDIA_CONTENT_CHECKS = env_list("MEDIA_CONTENT_CHECKS", "apps.videos.moderation.caption_rules")
+
+MEDIA_BEAT_SCHEDULE = {
+    "media-expire-uploads": {"task": "media.expire_uploads", "schedule": 3600.0, "options": {"expires": 3000}},
+    "media-announce-scheduled": {"task": "media.announce_scheduled", "schedule": 60.0, "options": {"expires": 55}},
+}
