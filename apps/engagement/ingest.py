@@ -88,17 +88,17 @@ def view_event(event: EngagementEvent, window: int) -> EngagementEvent:
 # --- Redis transport --------------------------------------------------------------------------
 
 _LIKE_LUA = """
-if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[9]) then return {-1, 0, 0, 0} end
+if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[8]) then return {-1, 0, 0} end
 local hits = redis.call('INCR', KEYS[7])
-if hits == 1 then redis.call('EXPIRE', KEYS[7], ARGV[11]) end
-if hits > tonumber(ARGV[10]) then return {-2, 0, 0, 0} end
+if hits == 1 then redis.call('EXPIRE', KEYS[7], ARGV[10]) end
+if hits > tonumber(ARGV[9]) then return {-2, 0, 0} end
 local want = ARGV[2]
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[2], 'likes', ARGV[4], 'views', ARGV[5], 'shares', ARGV[6], 'v', 0)
 end
 if cur == want or (not cur and want == '0') then
-  return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0, 0}
+  return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0}
 end
 redis.call('HSET', KEYS[1], ARGV[1], want)
 local delta = 1
@@ -108,18 +108,18 @@ redis.call('HINCRBY', KEYS[2], 'v', 1)
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 local kick = 0
-if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[8]) then kick = 1 end
+if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[7]) then kick = 1 end
 redis.call('SADD', KEYS[6], ARGV[1])
-return {1, n, kick, 0}
+return {1, n, kick}
 """
 
 # Per event, ARGV holds a group of 11 values (see _batch_args).
 _BATCH_LUA = """
-if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[5]) then return {-1} end
-local n, win, push_ms, kick_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local statuses, pushes, added = {}, {}, 0
+if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[4]) then return {-1} end
+local n, win, kick_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local statuses, added = {}, 0
 for i = 0, n - 1 do
-  local b = 6 + i * 11
+  local b = 5 + i * 11
   local status = 0
   if redis.call('SET', ARGV[b], '1', 'NX', 'EX', ARGV[b + 10]) then
     redis.call('XADD', KEYS[1], '*', 'e', ARGV[b + 4])
@@ -147,7 +147,7 @@ for i = 0, n - 1 do
 end
 local kick = 0
 if added > 0 and redis.call('SET', KEYS[3], '1', 'NX', 'PX', kick_ms) then kick = 1 end
-return {statuses, pushes, kick}
+return {statuses, kick}
 """
 
 
@@ -195,7 +195,7 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
         creator_id=info["creator_id"],
     )
     try:
-        status, count, kick, _ = _run(
+        status, count, kick = _run(
             "like",
             keys=[
                 keys.user_likes(user_id),
@@ -211,7 +211,6 @@ def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any
                 "1" if liked else "0",
                 json.dumps(event.to_json()),
                 *_seeds(info),
-                settings.LIVE_PUSH_INTERVAL_MS,
                 settings.ENGAGEMENT_KICK_MS,
                 MAX_BACKLOG,
                 settings.LIKE_RATE_LIMIT,
@@ -261,7 +260,6 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
             args=[
                 len(items),
                 settings.VIEW_WINDOW_S,
-                settings.LIVE_PUSH_INTERVAL_MS,
                 settings.ENGAGEMENT_KICK_MS,
                 MAX_BACKLOG,
                 *_batch_args(items),
@@ -273,7 +271,7 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
         raise EngagementUnavailable(
             "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
         )
-    statuses, _, kick = result
+    statuses, kick = result
     _after_accept(kick=bool(kick))
     return [int(s) for s in statuses]
 
