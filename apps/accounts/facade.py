@@ -2,6 +2,7 @@
 
 from apps.accounts.selectors import (
     block_partner_ids,
+    block_partners_of,
     followee_ids,
     follower_ids,
     is_blocked_between,
@@ -10,6 +11,7 @@ from apps.accounts.selectors import (
 
 __all__ = [
     "block_partner_ids",
+    "block_partners_of",
     "followee_ids",
     "follower_ids",
     "is_blocked_between",

@@ -22,3 +22,19 @@ def publish(user_id: int, message: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(user_group(user_id), {"type": "notification.message", "message": message})
     except Exception:  # the channel layer being down must not fail the task
         logger.warning("live notification to user %s not sent", user_id, exc_info=True)
+
+
+def publish_many(messages: list[tuple[int, dict[str, Any]]]) -> None:
+    """Many users' messages in one event-loop hop (a batch of notifications is one call)."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    async def send_all() -> None:
+        for user_id, message in messages:
+            await layer.group_send(user_group(user_id), {"type": "notification.message", "message": message})
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the channel layer being down must not fail the task
+        logger.warning("live notifications to %s users not sent", len(messages), exc_info=True)

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts import facade as accounts
@@ -138,23 +138,38 @@ def _claim_events(event_ids: list[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _add_actors(notification_id: int, actor_ids: list[int]) -> list[int]:
-    """Distinct new actors of a row, in the given order."""
-    if not actor_ids:
-        return []
+def _rows_for_update(keys: list[tuple]) -> dict[tuple, Notification]:
+    """The unread rows for these (recipient, kind, target, bucket) keys, locked in id order."""
+    if not keys:
+        return {}
+    match = Q()
+    for recipient_id, kind, target_key, bucket in keys:
+        match |= Q(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket)
+    found = Notification.objects.select_for_update().filter(match, is_read=False).order_by("pk")
+    return {(r.recipient_id, r.kind, r.target_key, r.bucket): r for r in found}
+
+
+def _add_actors_many(actors_by_row: dict[int, list[int]]) -> dict[int, list[int]]:
+    """Distinct new actors per row (one statement for the batch), in the given order."""
+    pairs = [(row_id, actor_id) for row_id, actor_ids in actors_by_row.items() for actor_id in actor_ids]
+    if not pairs:
+        return {}
     table = NotificationActor._meta.db_table
-    placeholders = ",".join(["(%s, %s, CURRENT_TIMESTAMP)"] * len(actor_ids))
-    params: list[int] = []
-    for actor_id in actor_ids:
-        params += [notification_id, actor_id]
+    inserted: set[tuple[int, int]] = set()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (notification_id, actor_id, created_at) VALUES {placeholders} "  # noqa: S608
-            "ON CONFLICT (notification_id, actor_id) DO NOTHING RETURNING actor_id",
-            params,
-        )
-        inserted = {row[0] for row in cursor.fetchall()}
-    return [actor_id for actor_id in actor_ids if actor_id in inserted]
+        for start in range(0, len(pairs), 1000):
+            chunk = pairs[start : start + 1000]
+            placeholders = ",".join(["(%s, %s, CURRENT_TIMESTAMP)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (notification_id, actor_id, created_at) VALUES {placeholders} "  # noqa: S608
+                "ON CONFLICT (notification_id, actor_id) DO NOTHING RETURNING notification_id, actor_id",
+                [value for pair in chunk for value in pair],
+            )
+            inserted.update((row_id, actor_id) for row_id, actor_id in cursor.fetchall())
+    return {
+        row_id: [actor_id for actor_id in actor_ids if (row_id, actor_id) in inserted]
+        for row_id, actor_ids in actors_by_row.items()
+    }
 
 
 def _allowed(event: Event, *, blocked: set[int], prefs: NotificationSettings | None) -> bool:
@@ -195,54 +210,52 @@ def events_record(*, events: list[dict[str, Any]]) -> list[int]:
         return []
     recipients = {e.recipient_id for e in todo}
     prefs_by_user = {p.user_id: p for p in NotificationSettings.objects.filter(user_id__in=recipients)}
-    blocked_by_user = {rid: set(accounts.block_partner_ids(rid)) for rid in recipients}
+    blocked_by_user = accounts.block_partners_of(recipients)
     groups: dict[tuple, list[Event]] = defaultdict(list)
     for event in todo:
         prefs = prefs_by_user.get(event.recipient_id)
         if _allowed(event, blocked=blocked_by_user[event.recipient_id], prefs=prefs):
             groups[(event.recipient_id, event.kind, event.target_key, event.bucket)].append(event)
 
-    touched: list[int] = []
-    created: list[int] = []
-    for (recipient_id, kind, target_key, bucket), group in groups.items():
-        last = group[-1]
-        row = (
-            Notification.objects.select_for_update()
-            .filter(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket, is_read=False)
-            .first()
+    # One locking read, one insert of the missing rows, one actor insert and one bulk update
+    # for the whole batch, however many recipients it touches.
+    rows = _rows_for_update(list(groups))
+    missing = [key for key in groups if key not in rows]
+    if missing:
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=recipient_id,
+                    kind=kind,
+                    target_key=target_key,
+                    bucket=bucket,
+                    video_id=groups[key][-1].video_id,
+                    comment_id=groups[key][-1].comment_id,
+                    data=groups[key][-1].data,
+                )
+                for key in missing
+                for recipient_id, kind, target_key, bucket in [key]
+            ],
+            ignore_conflicts=True,
         )
-        if row is None:
-            Notification.objects.bulk_create(
-                [
-                    Notification(
-                        recipient_id=recipient_id,
-                        kind=kind,
-                        target_key=target_key,
-                        bucket=bucket,
-                        video_id=last.video_id,
-                        comment_id=last.comment_id,
-                        data=last.data,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
-            row = (
-                Notification.objects.select_for_update()
-                .filter(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket, is_read=False)
-                .first()
-            )
-            if row.actor_count == 0:
-                created.append(row.pk)
-        actor_ids = [e.actor_id for e in group if e.actor_id is not None]
-        new_actors = _add_actors(row.pk, list(dict.fromkeys(reversed(actor_ids))))  # newest first
-        recent = (new_actors + [a for a in row.recent_actor_ids if a not in new_actors])[:RECENT_ACTORS]
-        Notification.objects.filter(pk=row.pk).update(
-            actor_count=F("actor_count") + len(new_actors),
-            recent_actor_ids=recent,
-            data={**row.data, **last.data},
-            updated_at=timezone.now(),
-        )
-        touched.append(row.pk)
+        rows.update(_rows_for_update(missing))
+    created = [row.pk for key, row in rows.items() if row.actor_count == 0 and key in groups]
+    wanted = {
+        rows[key].pk: list(dict.fromkeys(reversed([e.actor_id for e in group if e.actor_id is not None])))
+        for key, group in groups.items()
+    }
+    new_actors = _add_actors_many(wanted)  # newest first per row
+    now = timezone.now()
+    for key, group in groups.items():
+        row = rows[key]
+        added = new_actors.get(row.pk, [])
+        row.actor_count += len(added)  # safe: the row is locked until this transaction ends
+        row.recent_actor_ids = (added + [a for a in row.recent_actor_ids if a not in added])[:RECENT_ACTORS]
+        row.data = {**row.data, **group[-1].data}
+        row.updated_at = now
+    changed = [rows[key] for key in groups]
+    Notification.objects.bulk_update(changed, ["actor_count", "recent_actor_ids", "data", "updated_at"])
+    touched = [row.pk for row in changed]
 
     _queue_pushes(created, prefs_by_user)
     transaction.on_commit(lambda: deliver_live(notification_ids=touched))
@@ -298,9 +311,13 @@ def deliver_live(*, notification_ids: list[int]) -> None:
     prefs_by_user = {
         p.user_id: p for p in NotificationSettings.objects.filter(user_id__in={r.recipient_id for r in rows})
     }
-    for payload, row in zip(notifications_render(rows), rows, strict=True):
-        if not is_muted(prefs_by_user.get(row.recipient_id)):
-            realtime.publish(row.recipient_id, {"type": "notification", "notification": payload})
+    realtime.publish_many(
+        [
+            (row.recipient_id, {"type": "notification", "notification": payload})
+            for payload, row in zip(notifications_render(rows), rows, strict=True)
+            if not is_muted(prefs_by_user.get(row.recipient_id))
+        ]
+    )
 
 
 # --- new videos: fan-out to followers in batches --------------------------------------
