@@ -150,7 +150,7 @@ def process_entries(client: redis.Redis, entries: list[tuple[bytes, dict[bytes, 
         unknown = process_events([event for _, event in decoded])
     except RETRYABLE:
         raise
-    except Exception as exc:  # a bug or a poison event: find it, keep the rest moving
+    except Exception:  # a bug or a poison event: find it, keep the rest moving
         log.exception("batch failed; isolating events")
         unknown = []
         for sid, event in decoded:
@@ -160,7 +160,6 @@ def process_entries(client: redis.Redis, entries: list[tuple[bytes, dict[bytes, 
                 raise
             except Exception as single_exc:
                 _dead([(sid, json.dumps(event.to_json()))], "processing_error", repr(single_exc))
-        del exc
     if unknown:
         by_id = {event.event_id: sid for sid, event in decoded}
         _dead([(by_id[e.event_id], json.dumps(e.to_json())) for e in unknown], "unknown_video")

@@ -165,3 +165,30 @@ def test_engagement_status_command(liked_by, capsys):
 
     status = json.loads(capsys.readouterr().out)
     assert status["stream_pending"] == 12 and status["dirty_counters"] == 1
+
+
+def test_an_event_that_breaks_processing_is_dead_lettered_and_the_rest_go_through(
+    liked_by, video, redis_client, monkeypatch
+):
+    from apps.engagement.events import Kind
+
+    poisoned = liked_by[0].pk
+    real = pipeline.get_store
+
+    class Picky:
+        def __getattr__(self, name):
+            return getattr(real(), name)
+
+        def apply_likes(self, changes):
+            if any(c.user_id == poisoned for c in changes):
+                raise ValueError("a processing bug")
+            return real().apply_likes(changes)
+
+    monkeypatch.setattr(pipeline, "get_store", lambda: Picky())
+
+    pipeline.drain(consumer="w1", budget_s=10)
+
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().like_count(video_id=video.pk) == 11
+    [letter] = DeadLetter.objects.all()
+    assert letter.reason == "processing_error" and json.loads(letter.payload)["kind"] == Kind.LIKE

@@ -1,4 +1,5 @@
 """Load a small demo dataset: creators, videos, follows. Idempotent (run it as often as you like)."""
+
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -42,4 +43,6 @@ class Command(BaseCommand):
         accounts.follow_create(follower=users["dan"], followee=users["cleo"])  # a pending request
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@example.test", DEMO_PASSWORD)
-        self.stdout.write(self.style.SUCCESS(f"demo data ready: users {', '.join(users)} and admin; password {DEMO_PASSWORD}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"demo data ready: users {', '.join(users)} and admin; password {DEMO_PASSWORD}")
+        )
