@@ -16,16 +16,9 @@ __all__ = [
     "follower_ids",
     "is_blocked_between",
     "is_following",
-    "user_exists",
     "user_ids_by_username",
     "who_can_comment",
 ]
-
-
-def user_exists(user_id: int) -> bool:
-    from apps.accounts.models import User
-
-    return User.objects.filter(pk=user_id, is_active=True).exists()
 
 
 def user_ids_by_username(usernames: list[str]) -> dict[str, int]:

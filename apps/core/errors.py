@@ -24,12 +24,6 @@ class ValidationFailed(ApplicationError):
     message = "The request is invalid."
 
 
-class NotAuthenticated(ApplicationError):
-    status_code = 401
-    code = "not_authenticated"
-    message = "Authentication credentials were not provided."
-
-
 class PermissionDenied(ApplicationError):
     status_code = 403
     code = "permission_denied"

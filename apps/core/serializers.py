@@ -16,7 +16,3 @@ class StrictInputSerializer(serializers.Serializer):
                     {name: serializers.ErrorDetail("Unknown field.", code="unknown_field") for name in unknown}
                 )
         return super().to_internal_value(data)
-
-
-def inline_serializer(*, name: str, fields: dict[str, serializers.Field]) -> type[serializers.Serializer]:
-    return type(name, (serializers.Serializer,), dict(fields))

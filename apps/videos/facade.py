@@ -12,13 +12,8 @@ __all__ = [
     "video_counters_add",
     "video_counters_set",
     "video_creator_id",
-    "video_exists",
     "videos_for_signals",
 ]
-
-
-def video_exists(video_id: int) -> bool:
-    return Video.objects.filter(pk=video_id).exists()
 
 
 def video_creator_id(video_id: int) -> int | None:
