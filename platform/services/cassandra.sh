@@ -14,7 +14,9 @@
 #
 # Environment (all optional):
 #   CASSANDRA_PORT           native (CQL) port                  [59042]
-#   CASSANDRA_STORAGE_PORT   internode port, loopback only      [57000]
+#   CASSANDRA_STORAGE_PORT   internode port, loopback only; unset = the first free
+#                            port from 27000-27099 (below the kernel's ephemeral
+#                            range, remembered in the run dir for restarts)
 #   CASSANDRA_JMX_PORT       local-only JMX port; unset = no JMX listener
 #   CASSANDRA_HEAP           -Xms/-Xmx                          [1G]
 #   CASSANDRA_START_TIMEOUT  seconds to wait for CQL            [180]
@@ -44,7 +46,7 @@ LOG_DIR="$RUN_DIR/logs"
 YAML="$RUN_DIR/cassandra.yaml"
 
 PORT="${CASSANDRA_PORT:-59042}"
-STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-57000}"
+STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-}"
 HEAP="${CASSANDRA_HEAP:-1G}"
 START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
 STOP_TIMEOUT="${CASSANDRA_STOP_TIMEOUT:-60}"
@@ -132,16 +134,40 @@ except Exception:
 PY
 }
 
+# Exit 0 iff a listener could not take 127.0.0.1:PORT. SO_REUSEADDR as servers set
+# it, so sockets lingering in TIME_WAIT do not count as taken.
 port_in_use() {
   "$PYTHON" - "$1" <<'PY' 2>/dev/null
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.listen(1)
 except OSError:
     sys.exit(0)
 sys.exit(1)
 PY
+}
+
+# The internode port only matters inside this single node, so when the caller did
+# not pin one, take the first free port of a small range instead of failing on a
+# port some unrelated process happens to hold.
+choose_storage_port() {
+  if [ -n "$STORAGE_PORT" ]; then
+    choose_storage_port
+    return 0
+  fi
+  local saved="" p
+  [ -f "$RUN_DIR/storage_port" ] && saved="$(tr -dc '0-9' <"$RUN_DIR/storage_port")"
+  for p in $saved $(seq 27000 27099); do
+    if ! port_in_use "$p"; then
+      STORAGE_PORT="$p"
+      echo "$p" >"$RUN_DIR/storage_port"
+      return 0
+    fi
+  done
+  die "no free storage port in 27000-27099 (set CASSANDRA_STORAGE_PORT)"
 }
 
 log_tail() {
@@ -221,7 +247,7 @@ cmd_start() {
     return 0
   fi
   port_in_use "$PORT" && die "port $PORT is taken by another process (set CASSANDRA_PORT)"
-  port_in_use "$STORAGE_PORT" && die "storage port $STORAGE_PORT is taken by another process (set CASSANDRA_STORAGE_PORT)"
+  choose_storage_port
 
   cmd_install
 
