@@ -21,10 +21,15 @@ def clear() -> None:
     _blocks.clear()
 
 
+_MISSING = object()
+
+
 def video_info(video_id: int) -> dict[str, Any] | None:
-    if video_id not in _videos:
-        _videos[video_id] = videos.video_access_info(video_id)
-    return _videos[video_id]
+    # One lookup, never `in` then `[]`: an entry may expire between the two (a KeyError, a 500).
+    info = _videos.get(video_id, _MISSING)
+    if info is _MISSING:
+        info = _videos[video_id] = videos.video_access_info(video_id)
+    return info
 
 
 def check_can_engage(*, video_id: int, user: Any) -> dict[str, Any]:
@@ -45,6 +50,7 @@ def check_can_engage(*, video_id: int, user: Any) -> dict[str, Any]:
 
 
 def _blocked(user_id: int, creator_id: int) -> bool:
-    if creator_id not in _blocks:
-        _blocks[creator_id] = accounts.block_partner_ids(creator_id)
-    return user_id in _blocks[creator_id]
+    partners = _blocks.get(creator_id)
+    if partners is None:
+        partners = _blocks[creator_id] = accounts.block_partner_ids(creator_id)
+    return user_id in partners

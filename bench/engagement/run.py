@@ -55,6 +55,11 @@ WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))  # per load phase
 USERS = int(os.environ.get("BENCH_USERS", "40000"))
 DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_DRAIN_TIMEOUT_S", "150"))
+# For working on one figure: BENCH_PHASES=like_uniform,ingest runs only those load phases (and
+# writes no results files); BENCH_PROFILE=<phase> samples gunicorn and Celery with py-spy
+# during that phase (py-spy must be installed) into .run/bench/profile-<phase>-<process>.txt.
+PHASES = {p for p in os.environ.get("BENCH_PHASES", "").split(",") if p}
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 BACKSTOP_S = 60  # wrk's -d is the phase plus this; it is interrupted as soon as every thread is done
 
 FLUSH_INTERVAL_S = float(os.environ.get("COUNTER_FLUSH_INTERVAL_S", "2"))  # the pipeline's default
@@ -263,6 +268,22 @@ def cpu_cores(before: dict[str, float], after: dict[str, float], seconds: float)
 # --- load -------------------------------------------------------------------------------------------
 
 
+def wanted(phase: str) -> bool:
+    return not PHASES or phase in PHASES
+
+
+def start_profilers(name: str, seconds: float) -> None:
+    if name != PROFILE:
+        return
+    for proc_name in ("gunicorn", "worker1", "worker2"):
+        subprocess.Popen(  # noqa: S603
+            [str(BIN / "py-spy"), "record", "--pid", str(STACK.procs[proc_name].pid), "--subprocesses",
+             "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--nonblocking",
+             "--output", str(RUN / f"profile-{name}-{proc_name}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
 def wrk(name: str, mode: str, seconds: float, sets: list[str], run_id: int, *, wait: bool = True) -> Any:
     out = RUN / f"wrk-{name}.json"
     for stale in [out, *RUN.glob(f"{out.name}.done.*")]:
@@ -274,6 +295,7 @@ def wrk(name: str, mode: str, seconds: float, sets: list[str], run_id: int, *, w
     CPU_MARKS[name] = (time.monotonic(), cpu_snapshot(STACK))
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
     WRK_PIDS[name] = proc.pid
+    start_profilers(name, seconds)
     if not wait:
         return proc, out
     return finish_wrk(name, proc, out)
@@ -484,11 +506,13 @@ def run(stack: Stack) -> dict[str, Any]:
     phases = results["phases"]
 
     wrk("warmup", "floor", 3, [], run_id)
-    phases["floor"] = wrk("floor", "floor", SECONDS * 2 / 3, [], run_id)
+    if wanted("floor"):
+        phases["floor"] = wrk("floor", "floor", SECONDS * 2 / 3, [], run_id)
 
-    if pipeline:
+    if pipeline and wanted("like_uniform"):
         phases["like_uniform"] = wrk("like_uniform", "like", SECONDS, ["uniform"], run_id)
         log(f"drained after {wait_drained():.1f}s")
+    if pipeline and wanted("like_viral"):
         probe = None
         if have["ws"] and have["counters"]:
             probe = subprocess.Popen(  # noqa: S603
@@ -508,15 +532,15 @@ def run(stack: Stack) -> dict[str, Any]:
             log(f"probe: {json.dumps({k: v for k, v in results['probe'].items() if k != 'like_ms'})}")
         phases["like_viral"]["drained_after_load_s"] = drained = wait_drained()
         log(f"drained after {drained:.1f}s")
-    else:
+    elif not pipeline:
         results["not_run"] += ["like uniform", "like viral", "latency probe"]
 
-    if have["naive"]:
+    if have["naive"] and wanted("naive_viral"):
         phases["naive_viral"] = wrk("naive_viral", "naive", SECONDS, ["naive_viral", "naive_cold"], run_id)
-    else:
+    elif not have["naive"]:
         results["not_run"].append("naive viral")
 
-    if have["playback"] and have["status"]:
+    if have["playback"] and have["status"] and wanted("ingest"):
         phases["ingest"] = ingest = wrk("ingest", "playback", SECONDS, ["playback"], run_id)
         t_wrk_end = time.monotonic()
         drained = wait_drained()
@@ -525,20 +549,20 @@ def run(stack: Stack) -> dict[str, Any]:
         ingest["events_per_s"] = ingest["accepted"] / ingest["end_to_end_s"]
         log(f"ingest: {ingest['accepted']} events, {ingest['views']} views, drained {drained:.1f}s after the "
             f"load, {ingest['events_per_s']:.0f} events/s end to end")  # fmt: skip
-    else:
+    elif not (have["playback"] and have["status"]):
         results["not_run"].append("playback ingest")
-    if have["naive_playback"]:
+    if have["naive_playback"] and wanted("naive_ingest"):
         phases["naive_ingest"] = naive = wrk("naive_ingest", "naive_playback", SECONDS, ["naive_playback"], run_id)
         naive["events_per_s"] = naive["accepted"] / naive["elapsed_s"]
-    else:
+    elif not have["naive_playback"]:
         results["not_run"].append("naive ingest")
 
-    if pipeline:
+    if pipeline and wanted("like_kill"):
         results["kill"] = kill_run(stack, run_id)
         phases["like_kill"] = results["kill"].pop("wrk")
         drained = wait_drained()
         log(f"drained {drained:.1f}s after the kill run")
-    else:
+    elif not pipeline:
         results["not_run"].append("worker SIGKILL run")
 
     time.sleep(1)
@@ -868,6 +892,10 @@ def main() -> int:
     finally:
         stack.stop_all()
         signal.signal(signal.SIGTERM, previous)
+    if PHASES:  # a partial run: details only, the committed results stay those of a full run
+        (RUN / "details.json").write_text(json.dumps(results, indent=2, default=str))
+        log(f"partial run ({','.join(sorted(PHASES))}) done in {time.monotonic() - started:.0f}s: {RUN / 'details.json'}")
+        return 0
     fig = figures(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "engagement.json").write_text(json.dumps(fig, indent=2) + "\n")

@@ -140,3 +140,24 @@ def test_like_rate_limit_per_user(viewer, user_factory, creator, video_factory, 
     assert answers[-1].json()["error"]["code"] == "rate_limited"
     assert int(answers[-1]["Retry-After"]) > 0
     assert client.get(f"/api/v1/videos/{videos[-1].pk}/counters").json()["likes"] == 0
+
+
+def test_an_access_entry_expiring_mid_lookup_is_refetched_not_a_500(viewer, creator, video, monkeypatch):
+    # The entry is fresh at one clock reading and expired at the next: a lookup that reads the
+    # cache twice (a membership test, then the item) raised KeyError there, answered as a 500.
+    from cachetools import TTLCache
+
+    from apps.engagement import access
+
+    clock = {"now": 0.0}
+
+    def timer() -> float:
+        clock["now"] += 0.5
+        return clock["now"]
+
+    for ttl in (1.25, 1.75, 2.25, 2.75):  # every phase of the clock against the entries' expiry
+        for name in ("_videos", "_blocks"):
+            monkeypatch.setattr(access, name, TTLCache(maxsize=10, ttl=ttl, timer=timer))
+        for _ in range(4):
+            assert access.check_can_engage(video_id=video.pk, user=viewer)["creator_id"] == creator.pk
+    assert like(viewer, video).status_code == 200
