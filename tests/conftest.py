@@ -62,3 +62,9 @@ def user_factory(db: Any) -> Any:
 
 CASSANDRA = pytest.mark.django_db(databases=["default", "cassandra"])
 """Mark for tests that use the Cassandra node: pytest-django creates the test keyspace once."""
+
+
+def task_callbacks(callbacks: list[Any]) -> list[Any]:
+    """The on-commit callbacks that enqueue Celery tasks (``partial(task.delay, ...)``), without
+    the others (e.g. engagement moving its access epochs)."""
+    return [c for c in callbacks if "delay" in repr(c) or "apply_async" in repr(c)]

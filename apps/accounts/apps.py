@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from apps.accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from apps.accounts import (
+            schema,  # noqa: F401  (registers the OpenAPI auth extension)
+            signals,  # noqa: F401  (announces access changes)
+        )

@@ -7,6 +7,9 @@ class EngagementConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import health
-        from apps.engagement import store
+        from apps.core.signals import access_changed
+        from apps.engagement import access, store
+
+        access_changed.connect(access.on_access_changed, dispatch_uid="engagement.access_changed")
 
         health.register("engagement_store", lambda: store.get_store().ping())

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
-from apps.core.errors import RateLimited, ServiceUnavailable
+from apps.core.errors import NotFound, RateLimited, ServiceUnavailable
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
 
@@ -87,15 +87,33 @@ def view_event(event: EngagementEvent, window: int) -> EngagementEvent:
 
 # --- Redis transport --------------------------------------------------------------------------
 
+# Access first (nothing is counted or rate-limited for a like that is refused): the facts hash
+# and the epochs it was read under (access.py), then the backlog, the rate limit, the like.
+# Returns {status, like count, kick}; status 1 accepted, 0 duplicate, -1 backlog, -2 rate
+# limited, -3 facts missing or stale (refill and retry), -4 hidden, -5 the full selector
+# decides (retry with ARGV[5] = "trusted" once it allowed).
 _LIKE_LUA = """
-if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[8]) then return {-1, 0, 0} end
+local f = redis.call('HMGET', KEYS[8], 'c', 'pub', 'open', 've', 'ce', 'sl', 'sv', 'ss')
+local creator = f[1]
+if not creator then return {-3, 0, 0} end
+if (redis.call('GET', KEYS[9]) or '0') ~= f[4] then return {-3, 0, 0} end
+if (redis.call('GET', '@EPOCH@' .. creator) or '0') ~= f[5] then return {-3, 0, 0} end
+local user = ARGV[4]
+if creator ~= user and ARGV[5] ~= 'trusted' then
+  if f[2] ~= '1' then return {-4, 0, 0} end
+  local blocks = '@BLOCKS@' .. creator
+  if redis.call('EXISTS', blocks) == 0 then return {-3, 0, 0} end
+  if redis.call('SISMEMBER', blocks, user) == 1 then return {-4, 0, 0} end
+  if f[3] ~= '1' then return {-5, 0, 0} end
+end
+if redis.call('XLEN', KEYS[3]) > tonumber(ARGV[6]) then return {-1, 0, 0} end
 local hits = redis.call('INCR', KEYS[7])
-if hits == 1 then redis.call('EXPIRE', KEYS[7], ARGV[10]) end
-if hits > tonumber(ARGV[9]) then return {-2, 0, 0} end
+if hits == 1 then redis.call('EXPIRE', KEYS[7], ARGV[8]) end
+if hits > tonumber(ARGV[7]) then return {-2, 0, 0} end
 local want = ARGV[2]
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[2], 'likes', ARGV[4], 'views', ARGV[5], 'shares', ARGV[6], 'v', 0)
+  redis.call('HSET', KEYS[2], 'likes', f[6], 'views', f[7], 'shares', f[8], 'v', 0)
 end
 if cur == want or (not cur and want == '0') then
   return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0}
@@ -108,10 +126,10 @@ redis.call('HINCRBY', KEYS[2], 'v', 1)
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 local kick = 0
-if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[7]) then kick = 1 end
+if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[9]) then kick = 1 end
 redis.call('SADD', KEYS[6], ARGV[1])
 return {1, n, kick}
-"""
+""".replace("@EPOCH@", keys.ACCOUNT_EPOCH_PREFIX).replace("@BLOCKS@", keys.BLOCKS_PREFIX)
 
 # Per event, ARGV holds a group of 11 values (see _batch_args).
 _BATCH_LUA = """
@@ -185,40 +203,62 @@ def _after_accept(*, kick: bool) -> None:
         tasks.drain.delay()
 
 
-def _redis_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
+LIKE_ATTEMPTS = 4  # refills and the full check each cost one more script call
+
+
+def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
+    from apps.engagement import access
+
+    user_id = user.pk
+    # The workers take the creator from the video, so the request needs no lookup for it.
     event = EngagementEvent(
         event_id=uuid.uuid4(),
         kind=Kind.LIKE if liked else Kind.UNLIKE,
         video_id=video_id,
         occurred_at=now(),
         user_id=user_id,
-        creator_id=info["creator_id"],
     )
-    try:
-        status, count, kick = _run(
-            "like",
-            keys=[
-                keys.user_likes(user_id),
-                keys.counters(video_id),
-                keys.STREAM,
-                keys.DIRTY,
-                keys.KICK,
-                keys.LIVE,
-                keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
-            ],
-            args=[
-                video_id,
-                "1" if liked else "0",
-                json.dumps(event.to_json()),
-                *_seeds(info),
-                settings.ENGAGEMENT_KICK_MS,
-                MAX_BACKLOG,
-                settings.LIKE_RATE_LIMIT,
-                LIKE_RATE_WINDOW_S,
-            ],
-        )
-    except redis.RedisError as exc:
-        raise EngagementUnavailable() from exc
+    script_keys = [
+        keys.user_likes(user_id),
+        keys.counters(video_id),
+        keys.STREAM,
+        keys.DIRTY,
+        keys.KICK,
+        keys.LIVE,
+        keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
+        keys.access_facts(video_id),
+        keys.video_epoch(video_id),
+    ]
+    mode = "check"
+    for _ in range(LIKE_ATTEMPTS):
+        args = [
+            video_id,
+            "1" if liked else "0",
+            json.dumps(event.to_json()),
+            user_id,
+            mode,
+            MAX_BACKLOG,
+            settings.LIKE_RATE_LIMIT,
+            LIKE_RATE_WINDOW_S,
+            settings.ENGAGEMENT_KICK_MS,
+        ]
+        try:
+            status, count, kick = _run("like", keys=script_keys, args=args)
+            if status == -3 and access.shared_facts_fill(video_id) == "missing":
+                status = -4
+        except redis.RedisError as exc:
+            raise EngagementUnavailable() from exc
+        if status == -3:
+            continue
+        if status == -4:
+            raise NotFound("No such video.", code="video_not_found")
+        if status == -5:
+            access.full_check(video_id=video_id, user=user)
+            mode = "trusted"
+            continue
+        break
+    else:  # the video's access kept changing under us
+        raise EngagementUnavailable()
     if status == -2:
         raise RateLimited("Too many likes; slow down.", retry_after=LIKE_RATE_WINDOW_S)
     if status == -1:
@@ -350,10 +390,15 @@ def inline() -> bool:
     return settings.ENGAGEMENT_TRANSPORT == "inline"
 
 
-def like_set(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
-    """Like or unlike; idempotent per (user, video): repeating an intent is a duplicate."""
-    handler = _inline_like if inline() else _redis_like
-    return handler(user_id=user_id, video_id=video_id, liked=liked, info=info)
+def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
+    """Like or unlike a video the user may see (NotFound if not); idempotent per (user, video):
+    repeating an intent is a duplicate."""
+    if inline():
+        from apps.engagement import access
+
+        info = access.check_can_engage(video_id=video_id, user=user)
+        return _inline_like(user_id=user.pk, video_id=video_id, liked=liked, info=info)
+    return _redis_like(user=user, video_id=video_id, liked=liked)
 
 
 def events_record(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:

@@ -31,3 +31,25 @@ def view_window(video_id: int, viewer_key: str, window: int) -> str:
 
 def like_rate(user_id: int, window: int) -> str:
     return f"eng:rl:like:{user_id}:{window}"  # likes + unlikes per user per minute (atomic INCR)
+
+
+# Access facts for the like script (apps.engagement.access): the script builds the creator's
+# keys itself from the facts hash, with these prefixes.
+ACCOUNT_EPOCH_PREFIX = "eng:ae:u:"
+BLOCKS_PREFIX = "eng:blk:"
+
+
+def access_facts(video_id: int) -> str:
+    return f"eng:va:{video_id}"  # hash: c creator, pub, open, ve/ce epochs, sl/sv/ss counter seeds
+
+
+def video_epoch(video_id: int) -> str:
+    return f"eng:ae:v:{video_id}"  # incremented after every commit that changes who may see the video
+
+
+def account_epoch(user_id: int) -> str:
+    return f"{ACCOUNT_EPOCH_PREFIX}{user_id}"  # the same for an account's privacy, activity and blocks
+
+
+def block_partners(user_id: int) -> str:
+    return f"{BLOCKS_PREFIX}{user_id}"  # set: everyone on the other side of a block, plus "-" (never empty)

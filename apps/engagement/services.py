@@ -13,8 +13,8 @@ from apps.engagement.ingest import BatchResult, LikeResult
 
 
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
-    info = access.check_can_engage(video_id=video_id, user=user)
-    return ingest.like_set(user_id=user.pk, video_id=video_id, liked=liked, info=info)
+    # With Redis the like script checks access itself (access.py), in the same round trip.
+    return ingest.like_set(user=user, video_id=video_id, liked=liked)
 
 
 def share_create(

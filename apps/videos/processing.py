@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from apps.core import ratelimit
 from apps.core.errors import PermissionDenied
+from apps.core.signals import announce_access_changed
 from apps.videos import media as mt
 from apps.videos import moderation, storage
 from apps.videos.errors import MediaRejected, VideoNotRetryable
@@ -287,6 +288,7 @@ def _moderation_stage(*, media: VideoMedia, video: Video, report: Callable[[floa
         raise Stop()
     if any(r.verdict == moderation.FLAG for r in results):
         Video.objects.filter(pk=video.pk).update(moderation_status=Video.Moderation.FLAGGED)
+        announce_access_changed(video_ids=[video.pk])
 
 
 def _publish_stage(*, media: VideoMedia, video: Video, report: Callable[[float], None]) -> None:

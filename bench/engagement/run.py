@@ -4,7 +4,7 @@ bench/run.sh starts the benchmark's own PostgreSQL (durable commits) and Redis a
 sure Cassandra runs; this script does the rest and stops every process it started:
 
 1. fresh schema (both databases), users, videos and JWT access tokens (``bench_seed``);
-2. gunicorn (sync WSGI workers) for HTTP, uvicorn for websockets, two Celery workers, beat;
+2. gunicorn (WSGI workers, keep-alive) for HTTP, uvicorn for websockets, two Celery workers, beat;
 3. wrk + load.lua phases over loopback: floor, like uniform, like viral (with the latency
    probe), naive viral, playback ingest (batch) and naive ingest, then like uniform while
    one Celery worker is SIGKILLed in the middle of a batch;
@@ -164,7 +164,8 @@ def worker_argv(name: str) -> list[str]:
 
 def start_stack(stack: Stack) -> None:
     stack.start("gunicorn", [str(BIN / "gunicorn"), "settings.wsgi:application", "--bind", f"127.0.0.1:{HTTP_PORT}",
-                             "--workers", str(WEB_WORKERS), "--worker-class", "sync", "--backlog", "2048",
+                             "--workers", str(WEB_WORKERS), "--worker-class", "gthread", "--threads", "1",
+                             "--keep-alive", "75", "--backlog", "2048",
                              "--timeout", "60", "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"])  # noqa: S108  # fmt: skip
     stack.start("uvicorn", [str(BIN / "uvicorn"), "settings.asgi:application", "--host", "127.0.0.1",
                             "--port", str(WS_PORT), "--no-access-log", "--log-level", "warning"])  # fmt: skip
@@ -176,7 +177,7 @@ def start_stack(stack: Stack) -> None:
     took = wait_until("gunicorn", lambda: http_ok("/health/live"), 60)
     wait_until("uvicorn", lambda: port_open(WS_PORT), 60)
     log(
-        f"servers up ({took:.1f}s): gunicorn x{WEB_WORKERS} sync, uvicorn, 2 Celery workers x{CELERY_CONCURRENCY},"
+        f"servers up ({took:.1f}s): gunicorn x{WEB_WORKERS} (keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY},"
         " beat, live-counter pusher"
     )
 
@@ -810,7 +811,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         "",
         f"Run {fig['date']} on {fig['machine']['cores']} cores, {fig['machine']['memory_gb']} GB "
         f"(`make bench`; how to read it: docs/benchmark.md). Everything on one machine over loopback: "
-        f"gunicorn x{WEB_WORKERS} sync workers, uvicorn, 2 Celery workers x{CELERY_CONCURRENCY} + beat, "
+        f"gunicorn x{WEB_WORKERS} workers (gthread, one thread, keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY} + beat, "
         f"PostgreSQL 15 with durable commits, Redis, Cassandra, and wrk ({WRK_THREADS} threads, "
         f"{WRK_CONNECTIONS} connections, {SECONDS:.0f} s per phase). Load average when it started: "
         f"{fig['machine']['loadavg_1m_at_start']:.2f} (anything else running skews every figure).",

@@ -23,6 +23,9 @@ VIEW_SHORT_VIDEO_MS = 6000  # below this length, half of the video counts as a v
 VIEW_SHORT_SHARE = 0.5
 VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video per window
 ACCESS_CACHE_S = env_int("ENGAGEMENT_ACCESS_CACHE_S", 5)  # per-process cache of video access facts
+# Access facts the like script reads in Redis; every change to them moves an epoch at once, so
+# this only bounds memory, never staleness.
+ACCESS_SHARED_S = env_int("ENGAGEMENT_ACCESS_SHARED_S", 600)
 
 ENGAGEMENT_BEAT_SCHEDULE = {
     "engagement-drain": {"task": "engagement.drain", "schedule": timedelta(seconds=1), "options": {"expires": 5}},

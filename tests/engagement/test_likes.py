@@ -161,3 +161,79 @@ def test_an_access_entry_expiring_mid_lookup_is_refetched_not_a_500(viewer, crea
         for _ in range(4):
             assert access.check_can_engage(video_id=video.pk, user=viewer)["creator_id"] == creator.pk
     assert like(viewer, video).status_code == 200
+
+
+def _video_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "videos_video" in q["sql"] or "accounts_block" in q["sql"]]
+
+
+def test_a_like_on_a_known_video_reads_no_video_or_block_rows(user_factory, video):
+    like(user_factory(), video)  # the first like loads the video's access facts into Redis
+    client = client_for(user_factory())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.json()["status"] == "accepted"
+    assert _video_queries(queries) == []
+
+
+def test_hiding_a_video_refuses_likes_at_once(user_factory, video):
+    assert like(user_factory(), video).status_code == 200  # facts cached
+
+    video.visibility = Video.Visibility.PRIVATE
+    video.save()
+
+    response = like(user_factory(), video)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "video_not_found"
+
+
+def test_a_block_refuses_likes_at_once_and_unblocking_allows_them_again(viewer, user_factory, creator, video):
+    from apps.accounts import services as accounts
+
+    assert like(user_factory(), video).status_code == 200
+    accounts.block_create(blocker=creator, blocked=viewer)
+    assert like(viewer, video).status_code == 404
+
+    accounts.block_delete(blocker=creator, blocked=viewer)
+    assert like(viewer, video).status_code == 200
+
+
+def test_a_creator_going_private_leaves_likes_to_followers(viewer, user_factory, creator, video):
+    from apps.accounts import services as accounts
+
+    follower = user_factory()
+    accounts.follow_create(follower=follower, followee=creator)
+    assert like(viewer, video).status_code == 200  # facts cached while the account is public
+
+    accounts.profile_update(user=creator, data={"is_private": True})
+
+    assert like(user_factory(), video).status_code == 404
+    assert like(follower, video).json()["status"] == "accepted"
+    assert like(creator, video).status_code == 200  # the owner, always
+
+
+def test_facts_read_while_access_changes_are_not_stored(video, monkeypatch):
+    from apps.engagement import access
+    from apps.engagement import redis_keys as keys
+    from apps.engagement.ingest import redis_client
+
+    real = access.videos.video_access_info
+
+    def changing_underneath(video_id):
+        info = real(video_id)
+        access._bump_epochs([video_id], [])  # a change commits while the facts are read
+        return info
+
+    monkeypatch.setattr(access.videos, "video_access_info", changing_underneath)
+    assert access.shared_facts_fill(video.pk) == "moved"
+    assert not _exists(redis_client(), keys.access_facts(video.pk))
+
+    monkeypatch.setattr(access.videos, "video_access_info", real)
+    assert access.shared_facts_fill(video.pk) == "ok"
+    assert access.shared_facts_fill(10**9) == "missing"
+
+
+def _exists(client, key: str) -> bool:
+    return bool(client.exists(key))

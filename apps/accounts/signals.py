@@ -1,0 +1,25 @@
+"""Announce changes to who may see an account's videos (apps.core.signals.access_changed):
+the account's privacy or activity, and blocks either way."""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from apps.accounts.models import Block, User
+from apps.core.signals import announce_access_changed
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.access_changed.user_save")
+@receiver(post_delete, sender=User, dispatch_uid="accounts.access_changed.user_delete")
+def _account_changed(sender: Any, instance: User, created: bool = False, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    if created or (update_fields is not None and not {"is_private", "is_active"} & set(update_fields)):
+        return  # a new account has nothing cached; a login or profile edit changes no access
+    announce_access_changed(user_ids=[instance.pk])
+
+
+@receiver(post_save, sender=Block, dispatch_uid="accounts.access_changed.block_save")
+@receiver(post_delete, sender=Block, dispatch_uid="accounts.access_changed.block_delete")
+def _block_changed(sender: Any, instance: Block, **kwargs: Any) -> None:
+    announce_access_changed(user_ids=[instance.blocker_id, instance.blocked_id])
