@@ -30,7 +30,7 @@ def liked_by(user_factory, video):
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(liked_by, video, redis_client, settings):
     # A worker reads a batch and dies before acknowledging it (as under SIGKILL) ...
     pipeline.ensure_group(redis_client)
-    taken = pipeline._next_entries(redis_client, "worker-that-died", 5)
+    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 5)
     assert len(taken) == 5
     # ... after the claim timeout another worker takes its batch over, plus the rest.
     settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
@@ -47,7 +47,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(liked_
 
 def test_redelivered_entries_change_nothing(liked_by, video, redis_client):
     pipeline.ensure_group(redis_client)
-    entries = pipeline._next_entries(redis_client, "w1", 100)
+    _, entries = pipeline._next_entries(redis_client, "w1", 100)
 
     pipeline.process_events([pipeline.EngagementEvent.from_json(json.loads(e[1][b"e"])) for e in entries])
     pipeline.process_entries(redis_client, entries)  # the same batch again, then acknowledged
@@ -192,3 +192,25 @@ def test_an_event_that_breaks_processing_is_dead_lettered_and_the_rest_go_throug
     assert get_store().like_count(video_id=video.pk) == 11
     [letter] = DeadLetter.objects.all()
     assert letter.reason == "processing_error" and json.loads(letter.payload)["kind"] == Kind.LIKE
+
+
+def test_full_batches_drain_on_and_a_short_one_leaves_late_arrivals_to_the_next_drain(
+    liked_by, video, redis_client, user_factory, monkeypatch
+):
+    assert pipeline.drain(consumer="w1", batch_size=5) == 12  # 5 + 5 + 2
+
+    real = pipeline.process_entries
+    late = user_factory()
+
+    def with_a_like_arriving(client, entries):
+        client_for(late).post(f"/api/v1/videos/{video.pk}/like")  # lands while the batch is written
+        monkeypatch.setattr(pipeline, "process_entries", real)
+        return real(client, entries)
+
+    client_for(user_factory()).post(f"/api/v1/videos/{video.pk}/like")
+    monkeypatch.setattr(pipeline, "process_entries", with_a_like_arriving)
+    assert pipeline.drain(consumer="w1") == 1
+    assert redis_client.xlen(keys.STREAM) == 1  # not re-read at once for a batch of one
+
+    assert pipeline.drain(consumer="w1") == 1
+    assert get_store().like_count(video_id=video.pk) == 14
