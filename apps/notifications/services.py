@@ -142,11 +142,49 @@ def _rows_for_update(keys: list[tuple]) -> dict[tuple, Notification]:
     """The unread rows for these (recipient, kind, target, bucket) keys, locked in id order."""
     if not keys:
         return {}
-    match = Q()
-    for recipient_id, kind, target_key, bucket in keys:
-        match |= Q(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket)
-    found = Notification.objects.select_for_update().filter(match, is_read=False).order_by("pk")
+    if connection.vendor == "postgresql":
+        # One join against the keys: an OR of hundreds of Q objects costs more Python to build
+        # than the query costs PostgreSQL.
+        table = connection.ops.quote_name(Notification._meta.db_table)
+        values = ",".join(["(%s::bigint, %s::varchar, %s::varchar, %s::bigint)"] * len(keys))
+        found: Any = Notification.objects.raw(
+            f"SELECT n.* FROM {table} n JOIN (VALUES {values}) AS k(recipient_id, kind, target_key, bucket)"  # noqa: S608
+            " ON n.recipient_id = k.recipient_id AND n.kind = k.kind AND n.target_key = k.target_key"
+            " AND n.bucket = k.bucket WHERE NOT n.is_read ORDER BY n.id FOR UPDATE OF n",
+            [value for key in keys for value in key],
+        )
+    else:
+        match = Q()
+        for recipient_id, kind, target_key, bucket in keys:
+            match |= Q(recipient_id=recipient_id, kind=kind, target_key=target_key, bucket=bucket)
+        found = Notification.objects.select_for_update().filter(match, is_read=False).order_by("pk")
     return {(r.recipient_id, r.kind, r.target_key, r.bucket): r for r in found}
+
+
+def _save_aggregates(rows: list[Notification]) -> None:
+    """Write the aggregated fields of locked rows: one statement on PostgreSQL (bulk_update's
+    CASE per row and field costs milliseconds of Python per hundred rows)."""
+    fields = ["actor_count", "recent_actor_ids", "data", "updated_at"]
+    if connection.vendor != "postgresql":
+        Notification.objects.bulk_update(rows, fields)
+        return
+    opts = Notification._meta
+    table = connection.ops.quote_name(opts.db_table)
+    prep = {name: opts.get_field(name) for name in fields}
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        values = ",".join(["(%s::bigint, %s::integer, %s::jsonb, %s::jsonb, %s::timestamptz)"] * len(chunk))
+        params: list[Any] = []
+        for row in chunk:
+            params.append(row.pk)
+            params += [prep[name].get_db_prep_value(getattr(row, name), connection) for name in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS n SET actor_count = c.actor_count, recent_actor_ids = c.recent_actor_ids,"  # noqa: S608
+                f" data = c.data, updated_at = c.updated_at FROM (VALUES {values})"
+                " AS c(id, actor_count, recent_actor_ids, data, updated_at) WHERE n.id = c.id",
+                params,
+            )
 
 
 def _add_actors_many(actors_by_row: dict[int, list[int]]) -> dict[int, list[int]]:
@@ -254,7 +292,7 @@ def events_record(*, events: list[dict[str, Any]]) -> list[int]:
         row.data = {**row.data, **group[-1].data}
         row.updated_at = now
     changed = [rows[key] for key in groups]
-    Notification.objects.bulk_update(changed, ["actor_count", "recent_actor_ids", "data", "updated_at"])
+    _save_aggregates(changed)
     touched = [row.pk for row in changed]
 
     _queue_pushes(created, prefs_by_user)

@@ -68,23 +68,42 @@ def videos_for_signals(video_ids: list[int]) -> dict[int, dict]:
 
 
 def video_counters_set(counts: dict[int, dict[str, int]]) -> int:
-    """Write absolute engagement counters (from the live counters): one UPDATE per video, and
-    none when the row already holds these values; one commit for the whole set (with durable
-    commits, one fsync instead of one per video). Returns the number of rows changed."""
-    from django.db import transaction
+    """Write absolute engagement counters (from the live counters): each row updated at most
+    once, and not when it already holds these values; one commit for the whole set (with
+    durable commits, one fsync instead of one per video). Returns the number of rows changed."""
+    from django.db import connection, transaction
     from django.db.models import Q
 
-    changed = 0
-    with transaction.atomic():
-        for video_id in sorted(counts):  # a fixed lock order: concurrent flushes cannot deadlock
-            values = counts[video_id]
-            likes, views, shares = values.get("likes", 0), values.get("views", 0), values.get("shares", 0)
-            changed += (
-                Video.objects.filter(pk=video_id)
-                .filter(~Q(like_count=likes) | ~Q(view_count=views) | ~Q(share_count=shares))
-                .update(like_count=max(likes, 0), view_count=max(views, 0), share_count=max(shares, 0))
-            )
-    return changed
+    if not counts:
+        return 0
+    ids = sorted(counts)  # a fixed lock order: concurrent flushes cannot deadlock
+    clamped = {
+        video_id: [max(counts[video_id].get(name, 0), 0) for name in ("likes", "views", "shares")] for video_id in ids
+    }
+    if connection.vendor != "postgresql":
+        changed = 0
+        with transaction.atomic():
+            for video_id in ids:
+                likes, views, shares = clamped[video_id]
+                changed += (
+                    Video.objects.filter(pk=video_id)
+                    .filter(~Q(like_count=likes) | ~Q(view_count=views) | ~Q(share_count=shares))
+                    .update(like_count=likes, view_count=views, share_count=shares)
+                )
+        return changed
+    # PostgreSQL: two statements for the whole set instead of one ORM update per video.
+    table = connection.ops.quote_name(Video._meta.db_table)
+    values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(ids))
+    params = [value for video_id in ids for value in (video_id, *clamped[video_id])]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} AS v SET like_count = c.likes, view_count = c.views, share_count = c.shares"  # noqa: S608
+            f" FROM (VALUES {values}) AS c(id, likes, views, shares) WHERE v.id = c.id"
+            " AND (v.like_count, v.view_count, v.share_count) IS DISTINCT FROM (c.likes, c.views, c.shares)",
+            params,
+        )
+        return cursor.rowcount
 
 
 def video_counters_add(video_id: int, *, likes: int = 0, views: int = 0, shares: int = 0) -> None:

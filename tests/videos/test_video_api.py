@@ -172,3 +172,21 @@ def test_removed_video_is_hidden_from_everyone_but_owner(creator, viewer, video_
 
     assert client_for(viewer).get(f"/api/v1/videos/{video.pk}").status_code == 404
     assert client_for(creator).get(f"/api/v1/videos/{video.pk}").status_code == 200
+
+@pytest.mark.django_db
+def test_counter_flush_writes_each_row_once_and_skips_rows_that_already_hold_the_values(creator, video_factory):
+    from apps.videos import facade
+
+    a, b, c = (video_factory(creator=creator) for _ in range(3))
+    counts = {
+        a.pk: {"likes": 5, "views": 7, "shares": 1},
+        b.pk: {"likes": 2, "views": 0, "shares": 0},
+        c.pk: {"likes": 0, "views": 0, "shares": 0},  # what c already holds
+        10**9: {"likes": 1, "views": 1, "shares": 1},  # deleted meanwhile: nothing to write
+    }
+
+    assert facade.video_counters_set(counts) == 2
+    assert facade.video_counters_set(counts) == 0
+    assert facade.video_counters_set({b.pk: {"likes": -3, "views": 4, "shares": 0}}) == 1
+    stored = {v.pk: (v.like_count, v.view_count, v.share_count) for v in Video.objects.filter(pk__in=[a.pk, b.pk, c.pk])}
+    assert stored == {a.pk: (5, 7, 1), b.pk: (0, 4, 0), c.pk: (0, 0, 0)}
