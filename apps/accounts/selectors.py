@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Block, Follow, FollowRequest, User
@@ -29,8 +30,15 @@ def block_partners_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def block_partner_ids(user_id: int) -> frozenset[int]:
-    """Everyone on the other side of a block with ``user_id``, either direction (one query)."""
-    rows = Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).values_list("blocker_id", "blocked_id")
+    """Everyone on the other side of a block with ``user_id``, either direction (one query;
+    plain SQL, as the engagement request path runs it whenever access facts are reloaded)."""
+    table = connection.ops.quote_name(Block._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT blocker_id, blocked_id FROM {table} WHERE blocker_id = %s OR blocked_id = %s",  # noqa: S608
+            [user_id, user_id],
+        )
+        rows = cursor.fetchall()
     return frozenset(a if a != user_id else b for a, b in rows)
 
 

@@ -101,7 +101,7 @@ def shared_facts_fill(video_id: int) -> str:
     with redis_client().pipeline() as pipe:
         # WATCH first: a change that commits while we read moves an epoch, and EXEC refuses.
         pipe.watch(video_epoch, account_epoch)
-        epochs = [(pipe.get(k) or b"0").decode() for k in (video_epoch, account_epoch)]
+        epochs = [(value or b"0").decode() for value in pipe.mget(video_epoch, account_epoch)]
         info = videos.video_access_info(video_id)
         if info is None:
             return "missing"

@@ -1,7 +1,13 @@
 """What other apps may ask of videos: plain values, never models."""
 
+from django.contrib.auth import get_user_model
+from django.db import connection
+
 from apps.videos.models import Video
 from apps.videos.selectors import video_can_view
+
+_VIDEOS = connection.ops.quote_name(Video._meta.db_table)
+_USERS = connection.ops.quote_name(get_user_model()._meta.db_table)
 
 __all__ = [
     "video_access_info",
@@ -17,7 +23,10 @@ __all__ = [
 
 
 def video_creator_id(video_id: int) -> int | None:
-    return Video.objects.filter(pk=video_id).values_list("creator_id", flat=True).first()
+    with connection.cursor() as cursor:  # the engagement request path: no ORM compile
+        cursor.execute(f"SELECT creator_id FROM {_VIDEOS} WHERE id = %s", [video_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 # --- for the engagement pipeline ------------------------------------------------------------
@@ -25,36 +34,26 @@ def video_creator_id(video_id: int) -> int | None:
 
 def video_access_info(video_id: int) -> dict | None:
     """What the engagement request path needs to decide access without more queries, and the
-    stored counters (seeds for the live counters). None if the video does not exist."""
-    row = (
-        Video.objects.filter(pk=video_id)
-        .values(
-            "creator_id",
-            "visibility",
-            "status",
-            "moderation_status",
-            "creator__is_active",
-            "creator__is_private",
-            "like_count",
-            "view_count",
-            "share_count",
-            "duration_ms",
+    stored counters (seeds for the live counters). None if the video does not exist.
+    Plain SQL: it runs on the request path whenever access facts are (re)loaded."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.creator_id, v.visibility, v.status, v.moderation_status, u.is_active, u.is_private,"  # noqa: S608
+            f" v.like_count, v.view_count, v.share_count, v.duration_ms FROM {_VIDEOS} v"
+            f" JOIN {_USERS} u ON u.id = v.creator_id WHERE v.id = %s",
+            [video_id],
         )
-        .first()
-    )
+        row = cursor.fetchone()
     if row is None:
         return None
-    published = (
-        row["status"] == Video.Status.READY
-        and row["moderation_status"] in Video.VISIBLE_MODERATION
-        and row["creator__is_active"]
-    )
+    creator_id, visibility, status, moderation, active, private, likes, views, shares, duration = row
+    published = bool(status == Video.Status.READY and moderation in Video.VISIBLE_MODERATION and active)
     return {
-        "creator_id": row["creator_id"],
+        "creator_id": creator_id,
         "published": published,
-        "open_to_all": published and row["visibility"] == Video.Visibility.PUBLIC and not row["creator__is_private"],
-        "counts": {"likes": row["like_count"], "views": row["view_count"], "shares": row["share_count"]},
-        "duration_ms": row["duration_ms"] or 0,
+        "open_to_all": published and visibility == Video.Visibility.PUBLIC and not private,
+        "counts": {"likes": likes, "views": views, "shares": shares},
+        "duration_ms": duration or 0,
     }
 
 
