@@ -68,3 +68,11 @@ def task_callbacks(callbacks: list[Any]) -> list[Any]:
     """The on-commit callbacks that enqueue Celery tasks (``partial(task.delay, ...)``), without
     the others (e.g. engagement moving its access epochs)."""
     return [c for c in callbacks if "delay" in repr(c) or "apply_async" in repr(c)]
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Shut the Cassandra driver down while logging still works: left to the interpreter's
+    exit, its event-loop thread logs to a closed stream ("--- Logging error ---")."""
+    from cassandra.cqlengine import connection as cql
+
+    cql.unregister_connection("cassandra")
