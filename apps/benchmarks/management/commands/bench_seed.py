@@ -23,6 +23,7 @@ from apps.videos.models import Video
 
 # Disjoint video sets, so no phase's counters touch another's: (name, how many).
 VIDEO_SETS = [
+    ("warmup", 1000),  # likes before anything is measured: JIT, caches and connections warm
     ("uniform", 1000),  # like, uniform load
     ("viral", 16),  # like, viral load: one hot video per round of users
     ("cold", 1000),  # like, viral load: the other 10 %
