@@ -212,6 +212,19 @@ def _pidfile(path: Path) -> int | None:
     return None
 
 
+def _cassandra_pid() -> int | None:
+    """Our node's pid file, else the one CassandraDaemon on this machine (a node started from
+    another checkout serves the same port)."""
+    pid = _pidfile(ROOT / ".run" / "cassandra" / "cassandra.pid")
+    if pid and Path(f"/proc/{pid}").exists():
+        return pid
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if b"org.apache.cassandra.service.CassandraDaemon" in cmdline.read_bytes():
+                return int(cmdline.parent.name)
+    return None
+
+
 def cpu_snapshot(stack: "Stack", extra: dict[str, int] | None = None) -> dict[str, float]:
     """CPU seconds used so far per component (process trees), and by the whole machine."""
     roots: dict[str, list[int]] = {}
@@ -220,7 +233,7 @@ def cpu_snapshot(stack: "Stack", extra: dict[str, int] | None = None) -> dict[st
     state = Path(os.environ.get("REELHOUSE_STATE_DIR", "/var/tmp/reelhouse"))  # noqa: S108 - platform/services/lib.sh
     pg = _pidfile(state / f"pg-{PG_PORT}" / "postmaster.pid")
     redis_pid = _pidfile(ROOT / ".run" / f"redis-{REDIS_PORT}" / "redis.pid")
-    cassandra = _pidfile(ROOT / ".run" / "cassandra" / "cassandra.pid")
+    cassandra = _cassandra_pid()
     for name, pid in (
         ("postgres", pg),
         ("redis", redis_pid),
