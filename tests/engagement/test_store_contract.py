@@ -93,6 +93,21 @@ def test_watch_session_totals_completion_and_rewatches_survive_replays(store):
     assert session.rewatches == 1 and session.plays == 1
 
 
+def test_one_players_batch_over_many_videos_keeps_each_session_apart(store):
+    # 60 videos: more than one read of a viewer's sessions (SESSIONS_PER_READ).
+    store.record_watch(
+        [event(Kind.PROGRESS, video_id=v, watch_ms=100 * v, position_ms=100 * v, duration_ms=10_000) for v in range(1, 61)]
+        + [event(Kind.LOOP, video_id=3, watch_ms=500, position_ms=500, duration_ms=10_000)]
+    )
+    store.record_watch([event(Kind.PROGRESS, video_id=2, user_id=8, watch_ms=9_999, duration_ms=10_000)])
+
+    assert store.watch_session(viewer_key="u:7", video_id=1).total_watch_ms == 100
+    assert store.watch_session(viewer_key="u:7", video_id=60).total_watch_ms == 6_000
+    three = store.watch_session(viewer_key="u:7", video_id=3)
+    assert (three.total_watch_ms, three.rewatches) == (800, 1)
+    assert store.watch_session(viewer_key="u:7", video_id=2).total_watch_ms == 200  # not user 8's
+
+
 def test_anonymous_watch_sessions_are_keyed_by_session_id(store):
     store.record_watch(
         [event(Kind.PROGRESS, user_id=None, session_id="abc", watch_ms=2_000, position_ms=2_000, duration_ms=8_000)]

@@ -39,6 +39,7 @@ CONCURRENCY = 64
 BATCH_ROWS = 50  # rows per single-partition batch (stays under Cassandra's batch size limits)
 BATCH_PARTITIONS = 10  # single-row partitions per batch (unlogged_batch_across_partitions_warn_threshold)
 DAY_S = 86400
+SESSIONS_PER_READ = 50  # partitions per IN read of watch events
 T = TypeVar("T")
 
 
@@ -193,13 +194,14 @@ class CassandraStore:
             ],
             key=lambda row: row[:3],
         )
-        self._run_many(
+        self._run_by_partition(
             "INSERT INTO {ks}.video_counted_events (video_id, kind, shard, event_id) VALUES (?, ?, ?, ?)",
             [
                 (e.video_id, e.kind, _shard(e.event_id, EVENT_SHARDS), e.event_id)
                 for e in events
                 if e.kind in COUNTED_KINDS
             ],
+            key=lambda row: row[:3],
         )
         self._run_by_partition(
             "INSERT INTO {ks}.user_history_by_month (user_id, month, occurred_at, event_id, kind, video_id, watch_ms)"
@@ -396,7 +398,7 @@ class CassandraStore:
         )
         touched = sorted({(e.viewer_key, e.video_id) for e in playback})
         sessions = self._recompute_sessions(touched)
-        self._run_many(
+        self._run_by_partition(  # a player's sessions share its partition: one batch
             "INSERT INTO {ks}.watch_sessions (viewer_key, video_id, total_watch_ms, max_position_ms, duration_ms, plays,"
             " rewatches, completed, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -414,43 +416,55 @@ class CassandraStore:
                 )
                 for s in sessions
             ],
+            key=lambda row: row[0],
         )
         return sessions
 
     def _recompute_sessions(self, touched: Sequence[tuple[str, int]]) -> list[WatchSession]:
-        """Each touched session recomputed from all its events (read concurrently)."""
+        """Each touched session recomputed from all its events: one read per viewer (its
+        sessions' partitions with IN), the viewers read concurrently."""
         if not touched:
             return []
         cql = (
-            "SELECT event_id, kind, watch_ms, position_ms, duration_ms, occurred_at FROM {ks}.watch_events"
-            " WHERE viewer_key = ? AND video_id = ?"
+            "SELECT video_id, event_id, kind, watch_ms, position_ms, duration_ms, occurred_at FROM {ks}.watch_events"
+            " WHERE viewer_key = ? AND video_id IN ?"
         )
+        by_viewer: dict[str, list[int]] = defaultdict(list)
+        for viewer_key, video_id in touched:
+            by_viewer[viewer_key].append(video_id)
+        reads = [
+            (viewer_key, video_ids[start : start + SESSIONS_PER_READ])
+            for viewer_key, video_ids in by_viewer.items()
+            for start in range(0, len(video_ids), SESSIONS_PER_READ)
+        ]
         with _translate_errors():
             results = execute_concurrent_with_args(
                 self.session,
                 self._stmt(cql),
-                list(touched),
+                reads,
                 concurrency=CONCURRENCY,
                 results_generator=False,
                 raise_on_first_error=True,
             )
-        sessions = []
-        for (viewer_key, video_id), (_, rows) in zip(touched, results, strict=True):
-            events = [
-                EngagementEvent(
-                    event_id=r.event_id,
-                    kind=r.kind,
-                    video_id=video_id,
-                    occurred_at=_aware(r.occurred_at),
-                    session_id=viewer_key,
-                    watch_ms=r.watch_ms or 0,
-                    position_ms=r.position_ms or 0,
-                    duration_ms=r.duration_ms or 0,
-                )
-                for r in _rows(rows)
-            ]
-            sessions.append(summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events))
-        return sessions
+            events: dict[tuple[str, int], list[EngagementEvent]] = defaultdict(list)
+            for (viewer_key, _), (_, rows) in zip(reads, results, strict=True):
+                for r in _rows(rows):
+                    events[(viewer_key, r.video_id)].append(
+                        EngagementEvent(
+                            event_id=r.event_id,
+                            kind=r.kind,
+                            video_id=r.video_id,
+                            occurred_at=_aware(r.occurred_at),
+                            session_id=viewer_key,
+                            watch_ms=r.watch_ms or 0,
+                            position_ms=r.position_ms or 0,
+                            duration_ms=r.duration_ms or 0,
+                        )
+                    )
+        return [
+            summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events[(viewer_key, video_id)])
+            for viewer_key, video_id in touched
+        ]
 
     def watch_session(self, *, viewer_key: str, video_id: int) -> WatchSession | None:
         rows = self._query(
