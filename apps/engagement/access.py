@@ -92,6 +92,7 @@ def shared_facts_fill(video_id: int) -> str:
     epoch moved meanwhile; nothing was written, try again)."""
     from apps.engagement.ingest import redis_client
 
+    # The creator first (it never changes): its account epoch must be read before the rows.
     creator_id = videos.video_creator_id(video_id)
     if creator_id is None:
         return "missing"
