@@ -97,6 +97,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# How long an account's authentication snapshot lives in Redis (apps/accounts/identity.py);
+# changes replace it at once, this only bounds an idle account's footprint.
+IDENTITY_CACHE_S = env_int("IDENTITY_CACHE_S", 600)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 30)),

@@ -3,14 +3,31 @@
 from typing import Any
 
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
-from apps.accounts import services
+from apps.accounts import identity, services
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Any) -> Any:
-        user = super().get_user(validated_token)
-        if services.token_is_revoked(user=user, payload=validated_token.payload):
+        if api_settings.CHECK_REVOKE_TOKEN:  # needs the password hash, which is never cached
+            user = super().get_user(validated_token)
+            if services.token_is_revoked(user=user, payload=validated_token.payload):
+                raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
+            return user
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        jti = validated_token.payload.get("jti")
+        user, denied = identity.token_identity(
+            user_id=user_id, deny_key=services.denied_access_key(jti) if jti else None
+        )
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        if denied or services.token_generation_stale(user=user, payload=validated_token.payload):
             raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user

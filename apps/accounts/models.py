@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -34,6 +36,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        # Authentication builds users from a snapshot of a few columns (accounts.identity):
+        # the first read of any other column loads all of them in one query, not one each.
+        deferred = self.get_deferred_fields()
+        if fields is not None and deferred and set(fields) <= deferred:
+            fields = list(deferred)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
 class CreatorSettings(models.Model):

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.accounts import identity
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
 from apps.core import ratelimit
 from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
@@ -100,6 +101,7 @@ def tokens_revoke_all(*, user: User) -> int:
     """Log out everywhere: blacklist every outstanding refresh token, refuse older access tokens."""
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
+    identity.forget([user.pk])
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=now).exclude(blacklistedtoken__isnull=False)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
@@ -111,8 +113,13 @@ def denied_access_key(jti: str) -> str:
     return f"jwt:denied:{jti}"
 
 
+def token_generation_stale(*, user: User, payload: dict[str, Any]) -> bool:
+    """Was the token issued before the user's last "log out everywhere"?"""
+    return payload.get(TOKEN_GENERATION_CLAIM, 0) != user.token_generation
+
+
 def token_is_revoked(*, user: User, payload: dict[str, Any]) -> bool:
-    if payload.get(TOKEN_GENERATION_CLAIM, 0) != user.token_generation:
+    if token_generation_stale(user=user, payload=payload):
         return True
     jti = payload.get("jti")
     return bool(jti and cache.get(denied_access_key(jti)))

@@ -1,11 +1,13 @@
 """Announce changes to who may see an account's videos (apps.core.signals.access_changed):
-the account's privacy or activity, and blocks either way."""
+the account's privacy or activity, and blocks either way. Retire an account's authentication
+snapshot (accounts.identity) when one of its columns changes."""
 
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.accounts import identity
 from apps.accounts.models import Block, User
 from apps.core.signals import announce_access_changed
 
@@ -14,6 +16,8 @@ from apps.core.signals import announce_access_changed
 @receiver(post_delete, sender=User, dispatch_uid="accounts.access_changed.user_delete")
 def _account_changed(sender: Any, instance: User, created: bool = False, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
+    if not created and identity.snapshot_changed(update_fields):
+        identity.forget([instance.pk])
     if created or (update_fields is not None and not {"is_private", "is_active"} & set(update_fields)):
         return  # a new account has nothing cached; a login or profile edit changes no access
     announce_access_changed(user_ids=[instance.pk])

@@ -50,6 +50,7 @@ DB_NAME = "reelhouse_bench"
 KEYSPACE = os.environ.get("BENCH_KEYSPACE", "bench_reelhouse")
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
+WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", "10"))
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))  # per load phase
@@ -158,7 +159,8 @@ def port_open(port: int) -> bool:
 
 
 def worker_argv(name: str) -> list[str]:
-    return [str(BIN / "celery"), "-A", "workers.celery", "worker", "-Q", "engagement,notifications,default",
+    # As platform/entrypoints/worker.sh: below the web processes' CPU priority.
+    return ["nice", "-n", str(WORKER_NICE), str(BIN / "celery"), "-A", "workers.celery", "worker", "-Q", "engagement,notifications,default",
             "-c", str(CELERY_CONCURRENCY), "-n", f"{name}@%h", "-l", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
 
 

@@ -1,0 +1,116 @@
+"""Who an access token belongs to, without a SQL query per request.
+
+Every authenticated request needs its user's row (is the account active, which token
+generation is current) and its access token's deny-list entry (one-session logout). Both
+are read in one Redis round trip: a snapshot of the few columns authentication needs, kept
+for IDENTITY_CACHE_S, and the deny key. The other columns are left deferred: code that
+reads them loads them from the database as Django does for any deferred field.
+
+Revocation stays immediate. On any change to a snapshot column (a save, "log out
+everywhere") the snapshot is overwritten with a tombstone, at once and again after commit. A fill reads the row
+from the primary under WATCH of the snapshot key, so a tombstone that lands while it reads
+makes it discard what it read and read again: no snapshot taken before a revocation can be
+stored after it.
+
+Without Redis as the cache (the embedded default) every request reads the row, as before.
+"""
+
+import json
+from functools import cache
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from apps.accounts.models import User
+from apps.core.errors import ServiceUnavailable
+
+# What authentication and permission checks read; counters and profile fields change often
+# and are not needed to authenticate.
+SNAPSHOT_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser", "is_private", "token_generation")
+TOMBSTONE = b"-"
+_ORDERED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in SNAPSHOT_FIELDS)
+
+
+@cache
+def _client() -> redis.Redis | None:
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    except (ImportError, NotImplementedError):
+        return None  # not a django-redis cache: no shared snapshots
+
+
+def _key(user_id: int) -> str:
+    return django_cache.make_key(f"acct:identity:{user_id}")
+
+
+def _build(row: dict[str, Any]) -> User:
+    return User.from_db(DEFAULT_DB_ALIAS, list(_ORDERED), [row[name] for name in _ORDERED])
+
+
+def _read_row(user_id: int) -> dict[str, Any] | None:
+    # The primary, never a replica: a replica may not have the revocation yet.
+    return User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).values(*_ORDERED).first()
+
+
+def _fill(client: redis.Redis, user_id: int) -> dict[str, Any] | None:
+    key = _key(user_id)
+    with client.pipeline() as pipe:
+        pipe.watch(key)
+        row = _read_row(user_id)
+        if row is None:
+            return None
+        pipe.multi()
+        pipe.set(key, json.dumps(row), ex=settings.IDENTITY_CACHE_S)
+        try:
+            pipe.execute()
+        except redis.WatchError:
+            return _read_row(user_id)  # changed while we read: the committed row, not cached
+    return row
+
+
+def token_identity(*, user_id: int, deny_key: str | None) -> tuple[User | None, bool]:
+    """The token's user (None when the account is gone) and whether the deny-list holds
+    ``deny_key`` (a cache key of django's default cache)."""
+    client = _client()
+    if client is None:
+        row = _read_row(user_id)
+        return (_build(row) if row else None), bool(deny_key and django_cache.get(deny_key))
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.get(_key(user_id))
+        if deny_key:
+            pipe.exists(django_cache.make_key(deny_key))
+        raw, *denied = pipe.execute()
+        row = json.loads(raw) if raw and raw != TOMBSTONE else _fill(client, user_id)
+    except redis.RedisError as exc:
+        # The deny-list lives there too: refuse to guess, and say when to come back.
+        raise ServiceUnavailable("Sign-in checks are unavailable; retry shortly.", code="auth_unavailable") from exc
+    return (_build(row) if row else None), bool(denied and denied[0])
+
+
+def forget(user_ids: list[int]) -> None:
+    """Retire these accounts' snapshots now and again once the current transaction commits
+    (a fill between the two read the row as it was before the change)."""
+    client = _client()
+    if client is None or not user_ids:
+        return
+
+    def tombstone() -> None:
+        pipe = client.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.set(_key(user_id), TOMBSTONE, ex=settings.IDENTITY_CACHE_S)
+        pipe.execute()
+
+    tombstone()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(tombstone)
+
+
+def snapshot_changed(update_fields: Any) -> bool:
+    """Did a save with these ``update_fields`` (None: every column) touch the snapshot?"""
+    return update_fields is None or bool(set(SNAPSHOT_FIELDS) & set(update_fields))
