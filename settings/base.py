@@ -97,10 +97,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# How long an account's authentication snapshot lives in Redis (apps/accounts/identity.py);
-# changes replace it at once, this only bounds an idle account's footprint.
-IDENTITY_CACHE_S = env_int("IDENTITY_CACHE_S", 600)
-
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 30)),
@@ -109,6 +105,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+# How long an account's authentication snapshot lives in Redis (apps/accounts/identity.py):
+# as long as the access token issued with it. Changes replace it at once.
+IDENTITY_CACHE_S = env_int("IDENTITY_CACHE_S", int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60)
 
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {

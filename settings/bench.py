@@ -19,4 +19,5 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 CACHES["default"]["KEY_PREFIX"] = "rh-bench"
 # Tokens are minted once per run; they must outlive it.
 SIMPLE_JWT = {**SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(hours=6)}
+IDENTITY_CACHE_S = 6 * 3600 + 60
 LOGGING["root"]["level"] = env_str("LOG_LEVEL", "WARNING")

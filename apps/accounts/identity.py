@@ -2,20 +2,25 @@
 
 Every authenticated request needs its user's row (is the account active, which token
 generation is current) and its access token's deny-list entry (one-session logout). Both
-are read in one Redis round trip: a snapshot of the few columns authentication needs, kept
-for IDENTITY_CACHE_S, and the deny key. The other columns are left deferred: code that
-reads them loads them from the database as Django does for any deferred field.
+are read in one Redis round trip: a snapshot of the few columns authentication needs and
+the deny key. The other columns are left deferred: code that reads them loads them from the
+database as Django does for any deferred field.
+
+Snapshots are written when tokens are issued (login, register, refresh), so every session
+that holds a live access token has one, and they live as long as an access token
+(IDENTITY_CACHE_S); a miss reads the row and stores it.
 
 Revocation stays immediate. On any change to a snapshot column (a save, "log out
-everywhere") the snapshot is overwritten with a tombstone, at once and again after commit. A fill reads the row
-from the primary under WATCH of the snapshot key, so a tombstone that lands while it reads
-makes it discard what it read and read again: no snapshot taken before a revocation can be
-stored after it.
+everywhere") the snapshot is replaced by a tombstone, unique each time, at once and again
+after commit. A fill stores its row only if the key still holds what it held before the row
+was read (compare-and-set in one script), so no row read before a revocation is stored
+after it.
 
 Without Redis as the cache (the embedded default) every request reads the row, as before.
 """
 
 import json
+import uuid
 from functools import cache
 from typing import Any
 
@@ -30,7 +35,8 @@ from apps.core.errors import ServiceUnavailable
 # What authentication and permission checks read; counters and profile fields change often
 # and are not needed to authenticate.
 SNAPSHOT_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser", "is_private", "token_generation")
-TOMBSTONE = b"-"
+TOMBSTONE = b"-"  # + a unique suffix
+REMEMBER_CHUNK = 1000
 _ORDERED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in SNAPSHOT_FIELDS)
 
 
@@ -57,20 +63,24 @@ def _read_row(user_id: int) -> dict[str, Any] | None:
     return User.objects.using(DEFAULT_DB_ALIAS).filter(pk=user_id).values(*_ORDERED).first()
 
 
-def _fill(client: redis.Redis, user_id: int) -> dict[str, Any] | None:
-    key = _key(user_id)
-    with client.pipeline() as pipe:
-        pipe.watch(key)
-        row = _read_row(user_id)
-        if row is None:
-            return None
-        pipe.multi()
-        pipe.set(key, json.dumps(row), ex=settings.IDENTITY_CACHE_S)
-        try:
-            pipe.execute()
-        except redis.WatchError:
-            return _read_row(user_id)  # changed while we read: the committed row, not cached
-    return row
+# Store the snapshot only if the key holds what it held before the row was read.
+_CAS = """
+if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+@cache
+def _cas() -> Any:
+    return _client().register_script(_CAS)
+
+
+def _store(client: Any, user_id: int, prior: bytes | None, row: dict[str, Any]) -> None:
+    """Compare-and-set on ``client`` (the connection or a pipeline)."""
+    _cas()(keys=[_key(user_id)], args=[prior or b"", json.dumps(row), settings.IDENTITY_CACHE_S], client=client)
 
 
 def token_identity(*, user_id: int, deny_key: str | None) -> tuple[User | None, bool]:
@@ -86,16 +96,37 @@ def token_identity(*, user_id: int, deny_key: str | None) -> tuple[User | None, 
         if deny_key:
             pipe.exists(django_cache.make_key(deny_key))
         raw, *denied = pipe.execute()
-        row = json.loads(raw) if raw and raw != TOMBSTONE else _fill(client, user_id)
+        if raw and not raw.startswith(TOMBSTONE):
+            row = json.loads(raw)
+        else:
+            row = _read_row(user_id)
+            if row is not None:
+                _store(client, user_id, raw, row)
     except redis.RedisError as exc:
         # The deny-list lives there too: refuse to guess, and say when to come back.
         raise ServiceUnavailable("Sign-in checks are unavailable; retry shortly.", code="auth_unavailable") from exc
     return (_build(row) if row else None), bool(denied and denied[0])
 
 
+def remember(user_ids: list[int]) -> None:
+    """Snapshot these accounts now (tokens were just issued to them)."""
+    client = _client()
+    if client is None or not user_ids:
+        return
+    for start in range(0, len(user_ids), REMEMBER_CHUNK):
+        chunk = user_ids[start : start + REMEMBER_CHUNK]
+        priors = client.mget([_key(user_id) for user_id in chunk])  # before the rows are read
+        rows = {row["id"]: row for row in User.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=chunk).values(*_ORDERED)}
+        pipe = client.pipeline(transaction=False)
+        for user_id, prior in zip(chunk, priors, strict=True):
+            if user_id in rows:
+                _store(pipe, user_id, prior, rows[user_id])
+        pipe.execute()
+
+
 def forget(user_ids: list[int]) -> None:
     """Retire these accounts' snapshots now and again once the current transaction commits
-    (a fill between the two read the row as it was before the change)."""
+    (a fill between the two may have read the row as it was before the change)."""
     client = _client()
     if client is None or not user_ids:
         return
@@ -103,7 +134,7 @@ def forget(user_ids: list[int]) -> None:
     def tombstone() -> None:
         pipe = client.pipeline(transaction=False)
         for user_id in user_ids:
-            pipe.set(_key(user_id), TOMBSTONE, ex=settings.IDENTITY_CACHE_S)
+            pipe.set(_key(user_id), TOMBSTONE + uuid.uuid4().hex.encode(), ex=settings.IDENTITY_CACHE_S)
         pipe.execute()
 
     tombstone()

@@ -14,8 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts import identity
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
@@ -66,7 +67,13 @@ def user_register(*, username: str, password: str, email: str = "", display_name
 def tokens_for_user(*, user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     refresh[TOKEN_GENERATION_CLAIM] = user.token_generation  # copied into its access tokens
+    identity.remember([user.pk])  # the session's requests authenticate from the snapshot
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def session_refreshed(*, access: str) -> None:
+    """A refresh issued ``access``: snapshot its account for the requests that will carry it."""
+    identity.remember([int(AccessToken(access)[api_settings.USER_ID_CLAIM])])
 
 
 def user_login(*, username: str, password: str, client_ip: str = "") -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts import identity
 from apps.accounts.models import User
 from tests.conftest import client_for
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,8 @@ def user_queries(queries):
 
 
 @pytest.mark.urls("tests.benchmarks.urls")
-def test_a_known_token_costs_no_query(viewer):
-    client = client_for(viewer)
-    assert client.get("/api/v1/bench/noop").status_code == 200  # fills the snapshot
+def test_a_session_authenticates_without_a_query_from_its_first_request(viewer):
+    client = client_for(viewer)  # issuing the tokens snapshots the account
 
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/bench/noop")
@@ -64,27 +64,54 @@ def test_log_out_everywhere_refuses_cached_tokens_at_once(viewer):
     assert client_for(User.objects.get(pk=viewer.pk)).get("/api/v1/me").status_code == 200
 
 
+@pytest.mark.urls("tests.benchmarks.urls")
+def test_a_refresh_snapshots_the_account(api, viewer):
+    tokens = api.post("/api/v1/auth/login", {"username": "viewer", "password": PASSWORD}, format="json").json()
+    identity._client().delete(identity._key(viewer.pk))
+
+    fresh = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json").json()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/bench/noop", HTTP_AUTHORIZATION=f"Bearer {fresh['access']}")
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries] == []
+
+
+def test_a_miss_reads_the_row_once_and_stores_it(viewer):
+    client = client_for(viewer)
+    identity._client().delete(identity._key(viewer.pk))
+
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/api/v1/me").status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get("/api/v1/me").status_code == 200
+
+    assert len(user_queries(first.captured_queries)) == len(user_queries(second.captured_queries)) + 1
+
+
 def test_a_revocation_that_lands_while_a_snapshot_is_read_is_not_overwritten(viewer, monkeypatch):
-    """The fill read the row before a revocation committed; it must neither store that row
-    nor let the old token in."""
-    token_client = client_for(viewer)
+    """A miss read the row just before a "log out everywhere" committed: that request may
+    pass (it raced the revocation), but the row it read must not be stored for later ones."""
+    client = client_for(viewer)
+    identity._client().delete(identity._key(viewer.pk))
     read_row = identity._read_row
     calls = []
 
     def racing_read(user_id):
         row = read_row(user_id)
-        if not calls:  # the first read: a concurrent "log out everywhere" commits right after it
+        if not calls:  # a concurrent revocation commits right after this read
             User.objects.filter(pk=user_id).update(token_generation=row["token_generation"] + 1)
             identity.forget([user_id])
         calls.append(user_id)
         return row
 
     monkeypatch.setattr(identity, "_read_row", racing_read)
-    response = token_client.get("/api/v1/me")
+    client.get("/api/v1/me")
 
+    assert identity._client().get(identity._key(viewer.pk)).startswith(identity.TOMBSTONE)
+    response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_revoked"
-    assert identity._client().get(identity._key(viewer.pk)) == identity.TOMBSTONE
 
 
 def test_missing_account_is_401(viewer):

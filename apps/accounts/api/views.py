@@ -61,6 +61,7 @@ class RefreshView(APIView):
             refresh.is_valid(raise_exception=True)  # rotates and blacklists the old refresh token
         except TokenError as exc:
             raise services.TokenInvalid(str(exc.args[0])) from exc
+        services.session_refreshed(access=refresh.validated_data["access"])
         return Response(refresh.validated_data)
 
 

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apps.accounts import identity
 from apps.accounts.services import TOKEN_GENERATION_CLAIM
 from apps.videos.models import Video
 
@@ -38,11 +39,13 @@ BATCH = 5000
 
 
 def mint(users: list[Any]) -> list[str]:
+    """Access tokens as a login issues them, snapshot of the account included (identity.py)."""
     tokens = []
     for user in users:
         token = AccessToken.for_user(user)
         token[TOKEN_GENERATION_CLAIM] = user.token_generation
         tokens.append(str(token))
+    identity.remember([user.pk for user in users])
     return tokens
 
 
