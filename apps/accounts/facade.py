@@ -2,6 +2,7 @@
 
 from apps.accounts.selectors import (
     block_partner_ids,
+    block_partner_ids_many,
     block_partners_of,
     followee_ids,
     follower_ids,
@@ -11,6 +12,7 @@ from apps.accounts.selectors import (
 
 __all__ = [
     "block_partner_ids",
+    "block_partner_ids_many",
     "block_partners_of",
     "followee_ids",
     "follower_ids",

@@ -1,6 +1,6 @@
 """Reads of the accounts app. Every read that names a user hides blocked pairs."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -30,16 +30,30 @@ def block_partners_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def block_partner_ids(user_id: int) -> frozenset[int]:
-    """Everyone on the other side of a block with ``user_id``, either direction (one query;
-    plain SQL, as the engagement request path runs it whenever access facts are reloaded)."""
+    """Everyone on the other side of a block with ``user_id``, either direction."""
+    return block_partner_ids_many([user_id])[user_id]
+
+
+def block_partner_ids_many(user_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Block partners of each of ``user_ids`` (one query; plain SQL, as the engagement request
+    path runs it whenever access facts are reloaded)."""
+    found: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    if not found:
+        return {}
     table = connection.ops.quote_name(Block._meta.db_table)
+    marks = ", ".join(["%s"] * len(found))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT blocker_id, blocked_id FROM {table} WHERE blocker_id = %s OR blocked_id = %s",  # noqa: S608
-            [user_id, user_id],
+            f"SELECT blocker_id, blocked_id FROM {table} WHERE blocker_id IN ({marks}) OR blocked_id IN ({marks})",  # noqa: S608
+            [*found, *found],
         )
         rows = cursor.fetchall()
-    return frozenset(a if a != user_id else b for a, b in rows)
+    for blocker, blocked in rows:
+        if blocker in found:
+            found[blocker].add(blocked)
+        if blocked in found:
+            found[blocked].add(blocker)
+    return {user_id: frozenset(partners) for user_id, partners in found.items()}
 
 
 def is_following(*, follower_id: int, followee_id: int) -> bool:

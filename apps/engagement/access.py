@@ -14,12 +14,13 @@ Two caches, so engagement costs no SQL beyond authentication however hot a video
 
 import logging
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import redis
 from cachetools import TTLCache
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from apps.accounts import facade as accounts
 from apps.core.errors import NotFound
@@ -83,57 +84,94 @@ def full_check(*, video_id: int, user: Any) -> None:
 
 # --- shared access facts (the like script) ----------------------------------------------------
 
-FILL_CHUNK = 5_000
+# Write a video's facts only if the epochs they were read under are still current.
+_PUT_FACTS = """
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+# The same for a creator's block partners ("-" keeps an empty set in existence).
+_PUT_BLOCKS = """
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SADD', KEYS[1], '-')
+for i = 3, #ARGV, 1000 do
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+@cache
+def _scripts() -> tuple[Any, Any]:
+    from apps.engagement.ingest import redis_client
+
+    client = redis_client()
+    return client.register_script(_PUT_FACTS), client.register_script(_PUT_BLOCKS)
+
+
+def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
+    """Write these videos' access facts and their creators' block partners to Redis, each
+    only if the epochs read before the rows are still current: per video "ok", "missing" (no
+    such video) or "moved" (an epoch moved meanwhile; nothing written for it, try again).
+    Runs when a like finds no current facts, and after every change to a video (publish,
+    edit, moderation) so that its likes find them."""
+    from apps.engagement.ingest import redis_client
+
+    # Creators first (they never change): their epochs must be read before the rows.
+    creators = videos.video_creator_ids(list(video_ids))
+    result = {video_id: "missing" for video_id in video_ids if video_id not in creators}
+    if not creators:
+        return result
+    creator_ids = sorted(set(creators.values()))
+    client = redis_client()
+    epoch_keys = [keys.video_epoch(v) for v in creators] + [keys.account_epoch(c) for c in creator_ids]
+    epochs = dict(zip(epoch_keys, [(value or b"0").decode() for value in client.mget(epoch_keys)], strict=True))
+    infos = videos.videos_access_info(list(creators))
+    partners = accounts.block_partner_ids_many(creator_ids)
+    put_facts, put_blocks = _scripts()
+    ttl = settings.ACCESS_SHARED_S
+    pipe = client.pipeline(transaction=False)
+    for creator_id in creator_ids:
+        # The partners outlive every facts hash of this creator written before them.
+        account_epoch = keys.account_epoch(creator_id)
+        put_blocks(
+            keys=[keys.block_partners(creator_id), account_epoch],
+            args=[epochs[account_epoch], ttl + 60, *partners[creator_id]],
+            client=pipe,
+        )
+    written = []
+    for video_id, info in infos.items():
+        video_epoch, account_epoch = keys.video_epoch(video_id), keys.account_epoch(info["creator_id"])
+        counts = info["counts"]
+        fields = {
+            "c": info["creator_id"],
+            "pub": int(info["published"]),
+            "open": int(info["open_to_all"]),
+            "ve": epochs[video_epoch],
+            "ce": epochs[account_epoch],
+            "sl": counts["likes"],
+            "sv": counts["views"],
+            "ss": counts["shares"],
+        }
+        put_facts(
+            keys=[keys.access_facts(video_id), video_epoch, account_epoch],
+            args=[epochs[video_epoch], epochs[account_epoch], ttl, *[x for pair in fields.items() for x in pair]],
+            client=pipe,
+        )
+        written.append(video_id)
+    outcomes = pipe.execute()[len(creator_ids) :]
+    result.update({video_id: "ok" if done else "moved" for video_id, done in zip(written, outcomes, strict=True)})
+    result.update({video_id: "missing" for video_id in creators if video_id not in result})
+    return result
 
 
 def shared_facts_fill(video_id: int) -> str:
-    """Write a video's access facts and its creator's block partners to Redis under the
-    epochs current before they were read: "ok", "missing" (no such video) or "moved" (an
-    epoch moved meanwhile; nothing was written, try again)."""
-    from apps.engagement.ingest import redis_client
-
-    # The creator first (it never changes): its account epoch must be read before the rows.
-    creator_id = videos.video_creator_id(video_id)
-    if creator_id is None:
-        return "missing"
-    video_epoch, account_epoch = keys.video_epoch(video_id), keys.account_epoch(creator_id)
-    facts, blocks = keys.access_facts(video_id), keys.block_partners(creator_id)
-    ttl = settings.ACCESS_SHARED_S
-    with redis_client().pipeline() as pipe:
-        # WATCH first: a change that commits while we read moves an epoch, and EXEC refuses.
-        pipe.watch(video_epoch, account_epoch)
-        epochs = [(value or b"0").decode() for value in pipe.mget(video_epoch, account_epoch)]
-        info = videos.video_access_info(video_id)
-        if info is None:
-            return "missing"
-        partners = [str(p) for p in accounts.block_partner_ids(creator_id)]
-        pipe.multi()
-        counts = info["counts"]
-        pipe.hset(
-            facts,
-            mapping={
-                "c": creator_id,
-                "pub": int(info["published"]),
-                "open": int(info["open_to_all"]),
-                "ve": epochs[0],
-                "ce": epochs[1],
-                "sl": counts["likes"],
-                "sv": counts["views"],
-                "ss": counts["shares"],
-            },
-        )
-        pipe.delete(blocks)
-        pipe.sadd(blocks, "-")
-        for start in range(0, len(partners), FILL_CHUNK):
-            pipe.sadd(blocks, *partners[start : start + FILL_CHUNK])
-        # The partners outlive every facts hash of this creator written before them.
-        pipe.expire(blocks, ttl + 60)
-        pipe.expire(facts, ttl)
-        try:
-            pipe.execute()
-        except redis.WatchError:
-            return "moved"
-    return "ok"
+    return facts_fill([video_id])[video_id]
 
 
 def _forget_local(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:
@@ -169,4 +207,15 @@ def on_access_changed(sender: Any, *, video_ids: Sequence[int] = (), user_ids: S
     """Receiver of apps.core.signals.access_changed: move the epochs once the change is visible
     (after commit), so facts read before it can never be stored as current."""
     video_ids, user_ids = list(video_ids), list(user_ids)
-    transaction.on_commit(lambda: _bump_epochs(video_ids, user_ids))
+    transaction.on_commit(lambda: _after_change(video_ids, user_ids))
+
+
+def _after_change(video_ids: list[int], user_ids: list[int]) -> None:
+    _bump_epochs(video_ids, user_ids)
+    if video_ids and settings.ENGAGEMENT_TRANSPORT == "redis":
+        # Write-through: the next like of a changed (e.g. newly published) video finds its
+        # facts. An account's change only moves its epoch: its videos refill on demand.
+        try:
+            facts_fill(video_ids)
+        except (redis.RedisError, DatabaseError):
+            log.warning("could not refill access facts of videos %s", video_ids, exc_info=True)

@@ -11,10 +11,21 @@ from apps.engagement import access, ingest
 from apps.engagement.events import PLAYBACK_KINDS, EngagementEvent, InvalidEvent, Kind, validate
 from apps.engagement.ingest import BatchResult, LikeResult
 
+PREFILL_CHUNK = 1000
+
 
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     # With Redis the like script checks access itself (access.py), in the same round trip.
     return ingest.like_set(user=user, video_id=video_id, liked=liked)
+
+
+def videos_published(video_ids: list[int]) -> None:
+    """Videos made visible without model signals (bulk loads): write their access facts
+    for the like path, as saving one does (access.py)."""
+    if settings.ENGAGEMENT_TRANSPORT != "redis":
+        return
+    for start in range(0, len(video_ids), PREFILL_CHUNK):
+        access.facts_fill(video_ids[start : start + PREFILL_CHUNK])
 
 
 def share_create(

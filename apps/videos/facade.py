@@ -1,5 +1,7 @@
 """What other apps may ask of videos: plain values, never models."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -18,43 +20,59 @@ __all__ = [
     "video_counters_add",
     "video_counters_set",
     "video_creator_id",
+    "video_creator_ids",
+    "videos_access_info",
     "videos_for_signals",
 ]
 
 
 def video_creator_id(video_id: int) -> int | None:
-    with connection.cursor() as cursor:  # the engagement request path: no ORM compile
-        cursor.execute(f"SELECT creator_id FROM {_VIDEOS} WHERE id = %s", [video_id])  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return video_creator_ids([video_id]).get(video_id)
+
+
+def video_creator_ids(video_ids: Sequence[int]) -> dict[int, int]:
+    """Creator of each existing video (the engagement request path: plain SQL, no ORM compile)."""
+    if not video_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(video_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, creator_id FROM {_VIDEOS} WHERE id IN ({marks})", list(video_ids))  # noqa: S608
+        return dict(cursor.fetchall())
 
 
 # --- for the engagement pipeline ------------------------------------------------------------
 
 
 def video_access_info(video_id: int) -> dict | None:
+    return videos_access_info([video_id]).get(video_id)
+
+
+def videos_access_info(video_ids: Sequence[int]) -> dict[int, dict]:
     """What the engagement request path needs to decide access without more queries, and the
-    stored counters (seeds for the live counters). None if the video does not exist.
-    Plain SQL: it runs on the request path whenever access facts are (re)loaded."""
+    stored counters (seeds for the live counters), for each existing video. Plain SQL: it
+    runs on the request path whenever access facts are (re)loaded."""
+    if not video_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(video_ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT v.creator_id, v.visibility, v.status, v.moderation_status, u.is_active, u.is_private,"  # noqa: S608
+            "SELECT v.id, v.creator_id, v.visibility, v.status, v.moderation_status, u.is_active, u.is_private,"  # noqa: S608
             f" v.like_count, v.view_count, v.share_count, v.duration_ms FROM {_VIDEOS} v"
-            f" JOIN {_USERS} u ON u.id = v.creator_id WHERE v.id = %s",
-            [video_id],
+            f" JOIN {_USERS} u ON u.id = v.creator_id WHERE v.id IN ({marks})",
+            list(video_ids),
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    creator_id, visibility, status, moderation, active, private, likes, views, shares, duration = row
-    published = bool(status == Video.Status.READY and moderation in Video.VISIBLE_MODERATION and active)
-    return {
-        "creator_id": creator_id,
-        "published": published,
-        "open_to_all": published and visibility == Video.Visibility.PUBLIC and not private,
-        "counts": {"likes": likes, "views": views, "shares": shares},
-        "duration_ms": duration or 0,
-    }
+        rows = cursor.fetchall()
+    found = {}
+    for video_id, creator_id, visibility, status, moderation, active, private, likes, views, shares, duration in rows:
+        published = bool(status == Video.Status.READY and moderation in Video.VISIBLE_MODERATION and active)
+        found[video_id] = {
+            "creator_id": creator_id,
+            "published": published,
+            "open_to_all": published and visibility == Video.Visibility.PUBLIC and not private,
+            "counts": {"likes": likes, "views": views, "shares": shares},
+            "duration_ms": duration or 0,
+        }
+    return found
 
 
 def videos_for_signals(video_ids: list[int]) -> dict[int, dict]:

@@ -295,6 +295,7 @@ def start_profilers(name: str, seconds: float) -> None:
         subprocess.Popen(  # noqa: S603
             [str(BIN / "py-spy"), "record", "--pid", str(STACK.procs[proc_name].pid), "--subprocesses",
              "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--nonblocking",
+             *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
              "--output", str(RUN / f"profile-{name}-{proc_name}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -25,7 +25,7 @@ VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video 
 ACCESS_CACHE_S = env_int("ENGAGEMENT_ACCESS_CACHE_S", 5)  # per-process cache of video access facts
 # Access facts the like script reads in Redis; every change to them moves an epoch at once, so
 # this only bounds memory, never staleness.
-ACCESS_SHARED_S = env_int("ENGAGEMENT_ACCESS_SHARED_S", 600)
+ACCESS_SHARED_S = env_int("ENGAGEMENT_ACCESS_SHARED_S", 6 * 3600)
 
 ENGAGEMENT_BEAT_SCHEDULE = {
     "engagement-drain": {"task": "engagement.drain", "schedule": timedelta(seconds=1), "options": {"expires": 5}},

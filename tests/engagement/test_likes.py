@@ -178,6 +178,43 @@ def test_a_like_on_a_known_video_reads_no_video_or_block_rows(user_factory, vide
     assert _video_queries(queries) == []
 
 
+def test_a_saved_video_has_its_facts_before_its_first_like(user_factory, creator, video_factory):
+    video = video_factory(creator=creator)  # committed (this module is not transactional)
+    client = client_for(user_factory())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.json()["status"] == "accepted"
+    assert _video_queries(queries) == []
+
+
+def test_facts_of_many_videos_are_filled_in_one_go(user_factory, creator, video_factory):
+    from apps.accounts import services as accounts
+    from apps.engagement import access
+    from apps.engagement import redis_keys as keys
+    from apps.engagement.ingest import redis_client
+
+    other = user_factory()
+    blocked = user_factory()
+    accounts.block_create(blocker=creator, blocked=blocked)
+    mine = [video_factory(creator=creator) for _ in range(3)]
+    theirs = video_factory(creator=other, visibility=Video.Visibility.PRIVATE)
+    client = redis_client()
+    client.delete(*[keys.access_facts(v.pk) for v in [*mine, theirs]], keys.block_partners(creator.pk))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = access.facts_fill([v.pk for v in [*mine, theirs]] + [10**9])
+
+    assert result == {**{v.pk: "ok" for v in [*mine, theirs]}, 10**9: "missing"}
+    assert len(queries.captured_queries) == 3  # creators, facts, block partners
+    assert client.hget(keys.access_facts(theirs.pk), "open") == b"0"
+    assert client.hget(keys.access_facts(mine[0].pk), "open") == b"1"
+    assert client.smembers(keys.block_partners(creator.pk)) == {b"-", str(blocked.pk).encode()}
+    assert like(blocked, mine[1]).status_code == 404
+    assert like(user_factory(), mine[1]).status_code == 200
+
+
 def test_hiding_a_video_refuses_likes_at_once(user_factory, video):
     assert like(user_factory(), video).status_code == 200  # facts cached
 
@@ -219,18 +256,19 @@ def test_facts_read_while_access_changes_are_not_stored(video, monkeypatch):
     from apps.engagement import redis_keys as keys
     from apps.engagement.ingest import redis_client
 
-    real = access.videos.video_access_info
+    real = access.videos.videos_access_info
 
-    def changing_underneath(video_id):
-        info = real(video_id)
-        access._bump_epochs([video_id], [])  # a change commits while the facts are read
+    def changing_underneath(video_ids):
+        info = real(video_ids)
+        access._bump_epochs(video_ids, [])  # a change commits while the facts are read
         return info
 
-    monkeypatch.setattr(access.videos, "video_access_info", changing_underneath)
+    redis_client().delete(keys.access_facts(video.pk))  # written when the video was saved
+    monkeypatch.setattr(access.videos, "videos_access_info", changing_underneath)
     assert access.shared_facts_fill(video.pk) == "moved"
     assert not _exists(redis_client(), keys.access_facts(video.pk))
 
-    monkeypatch.setattr(access.videos, "video_access_info", real)
+    monkeypatch.setattr(access.videos, "videos_access_info", real)
     assert access.shared_facts_fill(video.pk) == "ok"
     assert access.shared_facts_fill(10**9) == "missing"
 

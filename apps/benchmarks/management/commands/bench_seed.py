@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts import identity
 from apps.accounts.services import TOKEN_GENERATION_CLAIM
+from apps.engagement import services as engagement
 from apps.videos.models import Video
 
 # Disjoint video sets, so no phase's counters touch another's: (name, how many).
@@ -94,6 +95,8 @@ class Command(BaseCommand):
                 batch_size=BATCH,
             )
             sets[name] = [video.pk for video in videos]
+            # bulk_create sends no model signals: do what saving a published video does.
+            engagement.videos_published(sets[name])
             (out / f"{name}.txt").write_text("".join(f"{pk}\n" for pk in sets[name]))
         (out / "tokens.txt").write_text("".join(f"{t}\n" for t in mint(viewers)))
         (out / "probe_tokens.txt").write_text("".join(f"{t}\n" for t in mint(probes)))
