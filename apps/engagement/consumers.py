@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -10,6 +11,10 @@ from apps.engagement import access, realtime
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_TOKEN = 4401
+
+
+_watch_started = sync_to_async(realtime.watch_started)
+_watch_ended = sync_to_async(realtime.watch_ended)
 
 
 @database_sync_to_async
@@ -33,6 +38,7 @@ class VideoCountersConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = realtime.group_name(self.video_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await _watch_started(self.video_id)
         bearer = "bearer" if "bearer" in (self.scope.get("subprotocols") or []) else None
         await self.accept(subprotocol=bearer)
         await self.send_json(snapshot)
@@ -40,6 +46,7 @@ class VideoCountersConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await _watch_ended(self.video_id)
 
     async def counters_update(self, message: dict[str, Any]) -> None:
         await self.send_json(message["payload"])

@@ -127,7 +127,7 @@ redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 local kick = 0
 if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[9]) then kick = 1 end
-redis.call('SADD', KEYS[6], ARGV[1])
+if redis.call('HEXISTS', KEYS[10], ARGV[1]) == 1 then redis.call('SADD', KEYS[6], ARGV[1]) end
 return {1, n, kick}
 """.replace("@EPOCH@", keys.ACCOUNT_EPOCH_PREFIX).replace("@BLOCKS@", keys.BLOCKS_PREFIX)
 
@@ -158,7 +158,7 @@ for i = 0, n - 1 do
       redis.call('HINCRBY', vc, bump, 1)
       redis.call('HINCRBY', vc, 'v', 1)
       redis.call('SADD', KEYS[2], ARGV[b + 3])
-      redis.call('SADD', KEYS[4], ARGV[b + 3])
+      if redis.call('HEXISTS', KEYS[5], ARGV[b + 3]) == 1 then redis.call('SADD', KEYS[4], ARGV[b + 3]) end
     end
   end
   statuses[i + 1] = status
@@ -196,7 +196,8 @@ def _seeds(info: dict[str, Any]) -> list[int]:
 
 
 def _after_accept(*, kick: bool) -> None:
-    # Live counters need nothing here: the script marked the video in eng:live for the pusher.
+    # Live counters need nothing here: the script marked the video in eng:live for the pusher
+    # if anyone watches it.
     if kick:
         from apps.engagement import tasks
 
@@ -228,6 +229,7 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
         keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
         keys.access_facts(video_id),
         keys.video_epoch(video_id),
+        keys.WATCHERS,
     ]
     mode = "check"
     for _ in range(LIKE_ATTEMPTS):
@@ -296,7 +298,7 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
     try:
         result = _run(
             "batch",
-            keys=[keys.STREAM, keys.DIRTY, keys.KICK, keys.LIVE],
+            keys=[keys.STREAM, keys.DIRTY, keys.KICK, keys.LIVE, keys.WATCHERS],
             args=[
                 len(items),
                 settings.VIEW_WINDOW_S,

@@ -1,6 +1,7 @@
 """Live counter snapshots to websocket subscribers (group ``video.<id>``).
 
-The request path only marks a video in ``eng:live``; the pusher (``manage.py
+The request path only marks a video in ``eng:live``, and only while some websocket watches
+it (``eng:watchers``, kept by the consumer); the pusher (``manage.py
 engagement_pusher``, one small process) takes that set every LIVE_PUSH_INTERVAL_MS and
 publishes one snapshot per changed video. A viral video therefore costs at most a few
 PUBLISHes a second, and the request path no Celery message. Snapshots, not deltas: a
@@ -12,6 +13,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from apps.engagement import redis_keys as keys
 
@@ -29,6 +31,30 @@ local ids = redis.call('SMEMBERS', KEYS[2])
 redis.call('DEL', KEYS[2])
 return ids
 """
+
+
+_UNWATCH = """
+if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+"""
+
+
+def _tracks_watchers() -> bool:
+    return settings.ENGAGEMENT_TRANSPORT == "redis"
+
+
+def watch_started(video_id: int) -> None:
+    """A websocket subscribed to the video: its changes are pushed from now on."""
+    if _tracks_watchers():
+        from apps.engagement.ingest import redis_client
+
+        redis_client().hincrby(keys.WATCHERS, str(video_id), 1)
+
+
+def watch_ended(video_id: int) -> None:
+    if _tracks_watchers():
+        from apps.engagement.ingest import redis_client
+
+        redis_client().eval(_UNWATCH, 1, keys.WATCHERS, str(video_id))
 
 
 def group_name(video_id: int) -> str:

@@ -11,6 +11,9 @@ DIRTY_FLUSHING = "eng:dirty:flushing"
 LIVE = "eng:live"  # videos whose live counters changed since the pusher's last round
 LIVE_PUSHING = "eng:live:pushing"
 KICK = "eng:kick"  # throttles "drain now" tasks to one per ENGAGEMENT_KICK_MS
+# hash: video id -> open websocket subscriptions. Only watched videos are marked in LIVE. A
+# server that dies leaves its counts too high, which costs pushes nobody reads, nothing more.
+WATCHERS = "eng:watchers"
 
 
 def counters(video_id: int) -> str:

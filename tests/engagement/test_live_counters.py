@@ -94,7 +94,9 @@ async def test_a_foreign_origin_is_refused(creator, video_factory):
 
 
 def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, video_factory, monkeypatch):
-    video, other = video_factory(creator=creator), video_factory(creator=creator)
+    video, other, unwatched = (video_factory(creator=creator) for _ in range(3))
+    realtime.watch_started(video.pk)
+    realtime.watch_started(other.pk)
     published = []
     monkeypatch.setattr(realtime, "_publish", lambda payloads: published.append(payloads))
     delayed = []
@@ -103,6 +105,7 @@ def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, vid
     for fan in [user_factory() for _ in range(40)]:
         client_for(fan).post(f"/api/v1/videos/{video.pk}/like")
     client_for(creator).post(f"/api/v1/videos/{other.pk}/like")
+    client_for(creator).post(f"/api/v1/videos/{unwatched.pk}/like")  # nobody to push it to
 
     assert realtime.push_pending() == 2
     assert realtime.push_pending() == 0  # nothing changed since
@@ -110,6 +113,28 @@ def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, vid
     by_video = {p["video_id"]: p for p in snapshots}
     assert by_video[video.pk]["likes"] == 40 and by_video[other.pk]["likes"] == 1
     assert len(delayed) <= 2  # 41 likes in well under a second: at most a couple of drain kicks
+
+
+@in_own_loop
+async def test_only_watched_videos_are_pushed_and_a_closed_socket_stops_the_pushes(creator, viewer, video_factory):
+    from apps.engagement import redis_keys as keys
+    from apps.engagement.ingest import redis_client
+
+    video = await database_sync_to_async(video_factory)(creator=creator)
+    like = database_sync_to_async(lambda: client_for(viewer).post(f"/api/v1/videos/{video.pk}/like"))
+    unlike = database_sync_to_async(lambda: client_for(viewer).delete(f"/api/v1/videos/{video.pk}/like"))
+    first, connected, _ = await connect(f"/ws/videos/{video.pk}/")
+    second, _, _ = await connect(f"/ws/videos/{video.pk}/")
+    assert redis_client().hget(keys.WATCHERS, str(video.pk)) == b"2"
+
+    await first.disconnect()
+    await like()
+    assert await database_sync_to_async(realtime.push_pending)() == 1  # the second still watches
+    await second.disconnect()
+
+    assert redis_client().hget(keys.WATCHERS, str(video.pk)) is None
+    await unlike()
+    assert await database_sync_to_async(realtime.push_pending)() == 0
 
 
 @in_own_loop
@@ -130,6 +155,7 @@ def test_pusher_command_runs_rounds(creator, viewer, video_factory, monkeypatch)
     from django.core.management import call_command
 
     video = video_factory(creator=creator)
+    realtime.watch_started(video.pk)
     client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
     published = []
     monkeypatch.setattr(realtime, "_publish", lambda payloads: published.extend(payloads))
