@@ -48,7 +48,7 @@ HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "58100"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "58101"))
 DB_NAME = "reelhouse_bench"
 KEYSPACE = os.environ.get("BENCH_KEYSPACE", "bench_reelhouse")
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "8"))
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 WORKER_ENV = {"WORKER_NICE": os.environ.get("BENCH_WORKER_NICE", "19")}
 # Cassandra, like the Celery workers, only serves deferred work here: while the benchmark
@@ -371,12 +371,25 @@ def engagement_status() -> dict[str, int]:
     return json.loads(buffer.getvalue())
 
 
+def celery_busy() -> int:
+    """Celery messages queued or being worked on (the Redis transport keeps delivered,
+    unacknowledged messages in the ``unacked`` hash): notifications the likes caused, say."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=REDIS_PORT)
+    try:
+        return sum(client.llen(queue) for queue in ("engagement", "notifications", "default")) + client.hlen("unacked")
+    finally:
+        client.close()
+
+
 def wait_drained(timeout: float = DRAIN_TIMEOUT_S) -> float:
-    """Seconds until the stream is empty and no counter waits for its PostgreSQL flush."""
+    """Seconds until the stream is empty, no counter waits for its PostgreSQL flush and the
+    Celery workers have nothing left (so the next phase measures a quiet machine)."""
     start = time.monotonic()
     while True:
         status = engagement_status()
-        if status["stream_pending"] == 0 and status["dirty_counters"] == 0:
+        if status["stream_pending"] == 0 and status["dirty_counters"] == 0 and celery_busy() == 0:
             return time.monotonic() - start
         if time.monotonic() - start > timeout:
             raise RuntimeError(f"pipeline not drained after {timeout:.0f}s: {status}")
@@ -546,6 +559,7 @@ def run(stack: Stack) -> dict[str, Any]:
         wrk("warmup_like", "like", 6, ["warmup"], run_id)
         log(f"warmed up; drained after {wait_drained():.1f}s")
     wrk("warmup", "floor", 3, [], run_id)
+    wait_drained()
     if wanted("floor"):
         phases["floor"] = wrk("floor", "floor", SECONDS * 2 / 3, [], run_id)
 

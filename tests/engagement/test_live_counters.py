@@ -123,8 +123,9 @@ async def test_only_watched_videos_are_pushed_and_a_closed_socket_stops_the_push
     video = await database_sync_to_async(video_factory)(creator=creator)
     like = database_sync_to_async(lambda: client_for(viewer).post(f"/api/v1/videos/{video.pk}/like"))
     unlike = database_sync_to_async(lambda: client_for(viewer).delete(f"/api/v1/videos/{video.pk}/like"))
-    first, connected, _ = await connect(f"/ws/videos/{video.pk}/")
-    second, _, _ = await connect(f"/ws/videos/{video.pk}/")
+    first, first_connected, _ = await connect(f"/ws/videos/{video.pk}/")
+    second, second_connected, _ = await connect(f"/ws/videos/{video.pk}/")
+    assert first_connected and second_connected
     assert redis_client().hget(keys.WATCHERS, str(video.pk)) == b"2"
 
     await first.disconnect()
