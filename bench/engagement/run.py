@@ -659,7 +659,7 @@ def drop_keyspace() -> None:
     from cassandra.cluster import Cluster
     from cassandra.policies import RoundRobinPolicy
 
-    cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT, protocol_version=5, load_balancing_policy=RoundRobinPolicy())
+    cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT, protocol_version=4, load_balancing_policy=RoundRobinPolicy())
     try:
         session = cluster.connect()
         session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}", timeout=60)

@@ -42,7 +42,10 @@ def cassandra_database() -> dict:
                 "port": CASSANDRA_PORT,
                 "consistency": getattr(ConsistencyLevel, CASSANDRA_CONSISTENCY),
                 "connect_timeout": CASSANDRA_CONNECT_TIMEOUT_S,
-                "protocol_version": 5,
+                # v4, not v5: v5 wraps every frame in checksummed segments whose CRC24/CRC32
+                # the driver computes in pure Python, about a sixth of a worker's CPU in
+                # the ingest drain (py-spy). TCP checksums the traffic either way.
+                "protocol_version": env_int("CASSANDRA_PROTOCOL_VERSION", 4),
                 "lazy_connect": True,
                 "retry_connect": True,
                 "idle_heartbeat_interval": 15,
