@@ -48,7 +48,7 @@ HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "58100"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "58101"))
 DB_NAME = "reelhouse_bench"
 KEYSPACE = os.environ.get("BENCH_KEYSPACE", "bench_reelhouse")
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "8"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 WORKER_ENV = {"WORKER_NICE": os.environ.get("BENCH_WORKER_NICE", "19")}
 # Cassandra, like the Celery workers, only serves deferred work here: while the benchmark
