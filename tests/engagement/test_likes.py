@@ -167,26 +167,15 @@ def _video_queries(queries) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if "videos_video" in q["sql"] or "accounts_block" in q["sql"]]
 
 
-def test_a_like_on_a_known_video_reads_no_video_or_block_rows(user_factory, video):
-    like(user_factory(), video)  # the first like loads the video's access facts into Redis
-    client = client_for(user_factory())
-
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post(f"/api/v1/videos/{video.pk}/like")
-
-    assert response.json()["status"] == "accepted"
-    assert _video_queries(queries) == []
-
-
-def test_a_saved_video_has_its_facts_before_its_first_like(user_factory, creator, video_factory):
+def test_likes_read_no_video_or_block_rows_from_a_videos_first_like_on(user_factory, creator, video_factory):
     video = video_factory(creator=creator)  # committed (this module is not transactional)
-    client = client_for(user_factory())
 
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post(f"/api/v1/videos/{video.pk}/like")
-
-    assert response.json()["status"] == "accepted"
-    assert _video_queries(queries) == []
+    for fan in (user_factory(), user_factory()):
+        client = client_for(fan)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(f"/api/v1/videos/{video.pk}/like")
+        assert response.json()["status"] == "accepted"
+        assert _video_queries(queries) == []
 
 
 def test_facts_of_many_videos_are_filled_in_one_go(user_factory, creator, video_factory):
