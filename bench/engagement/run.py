@@ -230,21 +230,6 @@ def _cassandra_pid() -> int | None:
     return None
 
 
-def group_nice(pid: int | None, nice: int | None) -> int | None:
-    """Set the scheduling-group ("autogroup") nice of ``pid``'s session; returns the old one.
-    Linux weighs sessions against each other, so a process's own nice would not count
-    against the web server's (workers/celery.py says more)."""
-    if pid is None or nice is None:
-        return None
-    path = Path(f"/proc/{pid}/autogroup")
-    try:
-        old = int(path.read_text().split("nice")[1])
-        path.write_text(str(nice))
-    except (OSError, IndexError, ValueError):
-        return None
-    return old
-
-
 def cpu_snapshot(stack: "Stack", extra: dict[str, int] | None = None) -> dict[str, float]:
     """CPU seconds used so far per component (process trees), and by the whole machine."""
     roots: dict[str, list[int]] = {}
@@ -944,13 +929,17 @@ def main() -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
-    cassandra_nice = group_nice(_cassandra_pid(), CASSANDRA_NICE)
+    from workers.priority import group_nice
+
+    cassandra = _cassandra_pid()
+    cassandra_nice = group_nice(cassandra, CASSANDRA_NICE) if cassandra else None
     try:
         results = run(stack)
     finally:
         stack.stop_all()
         signal.signal(signal.SIGTERM, previous)
-        group_nice(_cassandra_pid(), cassandra_nice)
+        if cassandra and cassandra_nice is not None:
+            group_nice(cassandra, cassandra_nice)
     if PHASES:  # a partial run: details only, the committed results stay those of a full run
         (RUN / "details.json").write_text(json.dumps(results, indent=2, default=str))
         log(f"partial run ({','.join(sorted(PHASES))}) done in {time.monotonic() - started:.0f}s: {RUN / 'details.json'}")
