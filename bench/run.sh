@@ -6,7 +6,7 @@
 # bench/engagement/run.py (servers, workers, wrk phases, verification, results), and stops
 # everything it started on the way out, failure or not.
 #   BENCH_PG_PORT (55532)  BENCH_REDIS_PORT (56479)  CASSANDRA_PORT (59042)
-#   BENCH_SECONDS (15 per phase)  BENCH_WEB_WORKERS (4)  BENCH_WRK_CONNECTIONS (32)
+#   BENCH_SECONDS (15 per phase)  BENCH_WEB_WORKERS (one per core)  BENCH_WRK_CONNECTIONS (32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"

@@ -1,4 +1,4 @@
-"""WSGI entry point: HTTP API served by sync workers (gunicorn) in production."""
+"""WSGI entry point: the HTTP API, served by granian WSGI workers (platform/entrypoints/web.sh)."""
 
 import os
 

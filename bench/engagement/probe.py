@@ -47,7 +47,7 @@ class Http:
         self.hostport = hostport
 
     def call(self, method: str, path: str, token: str) -> tuple[int, dict]:
-        conn = http.client.HTTPConnection(self.hostport, timeout=30)  # gunicorn sync: one request a connection
+        conn = http.client.HTTPConnection(self.hostport, timeout=30)  # a connection per call: 5 calls a second
         try:
             conn.request(method, path, headers={"Authorization": f"Bearer {token}", "Content-Length": "0"})
             response = conn.getresponse()

@@ -4,7 +4,7 @@ bench/run.sh starts the benchmark's own PostgreSQL (durable commits) and Redis a
 sure Cassandra runs; this script does the rest and stops every process it started:
 
 1. fresh schema (both databases), users, videos and JWT access tokens (``bench_seed``);
-2. gunicorn (WSGI workers, keep-alive) for HTTP, uvicorn for websockets, two Celery workers, beat;
+2. granian (WSGI workers, keep-alive) for HTTP, uvicorn for websockets, two Celery workers, beat;
 3. wrk + load.lua phases over loopback: floor, like uniform, like viral (with the latency
    probe), naive viral, playback ingest (batch) and naive ingest, then like uniform while
    one Celery worker is SIGKILLed in the middle of a batch;
@@ -48,19 +48,20 @@ HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "58100"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "58101"))
 DB_NAME = "reelhouse_bench"
 KEYSPACE = os.environ.get("BENCH_KEYSPACE", "bench_reelhouse")
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "8"))
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)))
+WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", "4"))
 CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
 WORKER_ENV = {"WORKER_NICE": os.environ.get("BENCH_WORKER_NICE", "19")}
 # Cassandra, like the Celery workers, only serves deferred work here: while the benchmark
 # runs, its scheduling group gets this nice (restored afterwards; the node is shared).
-CASSANDRA_NICE = int(os.environ.get("BENCH_CASSANDRA_NICE", "10"))
+CASSANDRA_NICE = int(os.environ.get("BENCH_CASSANDRA_NICE", "19"))
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "32"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))  # per load phase
 USERS = int(os.environ.get("BENCH_USERS", "40000"))
 DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_DRAIN_TIMEOUT_S", "150"))
 # For working on one figure: BENCH_PHASES=like_uniform,ingest runs only those load phases (and
-# writes no results files); BENCH_PROFILE=<phase> samples gunicorn and Celery with py-spy
+# writes no results files); BENCH_PROFILE=<phase> samples the web server and Celery with py-spy
 # during that phase (py-spy must be installed) into .run/bench/profile-<phase>-<process>.txt.
 PHASES = {p for p in os.environ.get("BENCH_PHASES", "").split(",") if p}
 PROFILE = os.environ.get("BENCH_PROFILE", "")
@@ -167,10 +168,10 @@ def worker_argv(name: str) -> list[str]:
 
 
 def start_stack(stack: Stack) -> None:
-    stack.start("gunicorn", [str(BIN / "gunicorn"), "settings.wsgi:application", "--bind", f"127.0.0.1:{HTTP_PORT}",
-                             "--workers", str(WEB_WORKERS), "--worker-class", "gthread", "--threads", "1",
-                             "--keep-alive", "75", "--backlog", "2048",
-                             "--timeout", "60", "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"])  # noqa: S108  # fmt: skip
+    # As platform/entrypoints/web.sh: granian WSGI workers, threads, keep-alive.
+    stack.start("web", [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(HTTP_PORT),
+                        "--workers", str(WEB_WORKERS), "--blocking-threads", str(WEB_THREADS), "--no-ws",
+                        "--backlog", "2048", "--log-level", "warning", "settings.wsgi:application"])  # fmt: skip
     stack.start("uvicorn", [str(BIN / "uvicorn"), "settings.asgi:application", "--host", "127.0.0.1",
                             "--port", str(WS_PORT), "--no-access-log", "--log-level", "warning"])  # fmt: skip
     # As platform/entrypoints/worker.sh: below the web processes' CPU priority (WORKER_NICE).
@@ -179,10 +180,10 @@ def start_stack(stack: Stack) -> None:
     stack.start("beat", [str(BIN / "celery"), "-A", "workers.celery", "beat", "-l", "WARNING",
                          "-s", str(RUN / "celerybeat-schedule")])  # fmt: skip
     stack.start("pusher", [str(BIN / "python"), "manage.py", "engagement_pusher"])
-    took = wait_until("gunicorn", lambda: http_ok("/health/live"), 60)
+    took = wait_until("web", lambda: http_ok("/health/live"), 60)
     wait_until("uvicorn", lambda: port_open(WS_PORT), 60)
     log(
-        f"servers up ({took:.1f}s): gunicorn x{WEB_WORKERS} (keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY},"
+        f"servers up ({took:.1f}s): granian x{WEB_WORKERS} workers x{WEB_THREADS} threads (keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY},"
         " beat, live-counter pusher"
     )
 
@@ -294,7 +295,7 @@ def wanted(phase: str) -> bool:
 def start_profilers(name: str, seconds: float) -> None:
     if name != PROFILE:
         return
-    for proc_name in ("gunicorn", "worker1", "worker2"):
+    for proc_name in ("web", "worker1", "worker2"):
         subprocess.Popen(  # noqa: S603
             [str(BIN / "py-spy"), "record", "--pid", str(STACK.procs[proc_name].pid), "--subprocesses",
              "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--nonblocking",
@@ -779,7 +780,11 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
         out["naive_events_double_counted"] = max(0, naive["like_count"] - naive["expected"])
     out["machine"] = {k: v for k, v in machine().items() if k != "platform"}
     out["config"] = {
+        "web_server": "granian (WSGI)",
         "web_workers": WEB_WORKERS,
+        "web_threads": WEB_THREADS,
+        "cassandra_nice": CASSANDRA_NICE,
+        "worker_nice": int(WORKER_ENV["WORKER_NICE"]),
         "celery_workers": 2,
         "celery_concurrency": CELERY_CONCURRENCY,
         "wrk_threads": WRK_THREADS,
@@ -852,7 +857,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         "",
         f"Run {fig['date']} on {fig['machine']['cores']} cores, {fig['machine']['memory_gb']} GB "
         f"(`make bench`; how to read it: docs/benchmark.md). Everything on one machine over loopback: "
-        f"gunicorn x{WEB_WORKERS} workers (gthread, one thread, keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY} + beat, "
+        f"granian x{WEB_WORKERS} WSGI workers x{WEB_THREADS} threads (keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY} + beat, "
         f"PostgreSQL 15 with durable commits, Redis, Cassandra, and wrk ({WRK_THREADS} threads, "
         f"{WRK_CONNECTIONS} connections, {SECONDS:.0f} s per phase). Load average when it started: "
         f"{fig['machine']['loadavg_1m_at_start']:.2f} (anything else running skews every figure).",
@@ -863,16 +868,16 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         "",
         "## All figures",
         "",
-        "| Phase | req/s | p50 ms | p99 ms | accepted | errors | unresolved | gunicorn CPU ms/req | Celery CPU ms/req |",
+        "| Phase | req/s | p50 ms | p99 ms | accepted | errors | unresolved | web CPU ms/req | Celery CPU ms/req |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, phase in results["phases"].items():
         cpu = phase.get("cpu_cores", {})
-        per_request = {k: cpu.get(k, 0) * 1000 / phase["rps"] if phase["rps"] else 0 for k in ("gunicorn", "celery")}
+        per_request = {k: cpu.get(k, 0) * 1000 / phase["rps"] if phase["rps"] else 0 for k in ("web", "celery")}
         lines.append(
             f"| {name} | {phase['rps']:,.0f} | {phase['latency_us']['p50'] / 1000:.2f} | "
             f"{phase['latency_us']['p99'] / 1000:.2f} | {phase['accepted']:,} | {phase['errors']} | {phase['unresolved']} | "
-            f"{per_request['gunicorn']:.1f} | {per_request['celery']:.1f} |"
+            f"{per_request['web']:.1f} | {per_request['celery']:.1f} |"
         )
     lines += [
         "",
@@ -880,7 +885,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         "depend on what else the machine ran. Playback requests carry 100 events each; Celery's share of the",
         "like phases includes draining what earlier requests queued.",
     ]
-    columns = ["gunicorn", "uvicorn", "celery", "beat", "pusher", "postgres", "redis", "cassandra (shared)", "wrk",
+    columns = ["web", "uvicorn", "celery", "beat", "pusher", "postgres", "redis", "cassandra (shared)", "wrk",
                "other (not this benchmark)"]  # fmt: skip
     lines += ["", f"CPU during each phase, in cores busy (of {os.cpu_count()}), from /proc:", "",
               "| Phase | " + " | ".join(columns) + " | top other processes |", "|---" * (len(columns) + 2) + "|"]  # fmt: skip
