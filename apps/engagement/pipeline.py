@@ -84,8 +84,8 @@ def _notify_likes(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> N
 
 
 def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
-    """Write one batch to the store (events, likes, watch sessions, affinity) and hand likes
-    to notifications. Returns the events whose video no longer exists (not written)."""
+    """Write one batch to the store (event log, likes, watch events and sessions, affinity)
+    and hand likes to notifications. Returns the events whose video no longer exists (not written)."""
     from apps.videos import facade as videos
 
     if not events:
@@ -93,7 +93,10 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
     meta = videos.videos_for_signals(sorted({e.video_id for e in events}))
     known = [e for e in events if e.video_id in meta]
     store = get_store()
-    store.record_events(known)
+    # The per-video log and the user's history keep what people look back on (likes, unlikes,
+    # shares, counted views); raw playback ticks live once, in the viewer's watch events,
+    # instead of three times over.
+    store.record_events([e for e in known if e.kind not in PLAYBACK_KINDS])
     store.apply_likes(
         [
             LikeChange(

@@ -298,7 +298,7 @@ def start_profilers(name: str, seconds: float) -> None:
     for proc_name in ("web", "worker1", "worker2"):
         subprocess.Popen(  # noqa: S603
             [str(BIN / "py-spy"), "record", "--pid", str(STACK.procs[proc_name].pid), "--subprocesses",
-             "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--nonblocking",
+             "--duration", os.environ.get("BENCH_PROFILE_S", str(int(seconds))), "--rate", "200", "--format", "raw", "--nonblocking",
              *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
              "--output", str(RUN / f"profile-{name}-{proc_name}.txt")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -173,3 +173,27 @@ def test_views_feed_affinity_signals(viewer, creator, video, drain):
     creators = get_store().affinities(user_id=viewer.pk, kind="creator")
     assert creators and creators[0][0] == str(creator.pk)
     assert get_store().affinities(user_id=viewer.pk, kind="hashtag")[0][0] == "demo"
+
+
+def test_playback_ticks_live_in_watch_events_and_the_log_keeps_the_view(viewer, video, drain):
+    # Given a play: start, progress past the view threshold, complete
+    send(
+        client_for(viewer),
+        [
+            ev(video, "start"),
+            ev(video, "progress", watch_ms=4_000, position_ms=4_000),
+            ev(video, "complete", watch_ms=16_000, position_ms=20_000),
+        ],
+    )
+
+    drain()
+
+    # Then the video's log and the viewer's history hold the counted view, not the ticks
+    store = get_store()
+    now = datetime.now(UTC)
+    logged = store.video_events(video_id=video.pk, since=now - timedelta(hours=1), until=now + timedelta(minutes=5))
+    assert [e.kind for e in logged] == ["view"]
+    assert [e.kind for e in store.user_history(user_id=viewer.pk)] == ["view"]
+    # ... and the watch session is derived from all three ticks
+    session = store.watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
+    assert (session.plays, session.total_watch_ms, session.completed) == (1, 20_000, True)
