@@ -24,8 +24,11 @@ from apps.core.errors import NotFound, RateLimited, ServiceUnavailable
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
 
+# Stream entries waiting before the API sheds load (503 engagement_backlog): a like is one
+# entry; a playback batch up to 120 events in one entry, so its limit is lower (similar memory).
 MAX_BACKLOG = 5_000_000
-LIKE_RATE_WINDOW_S = 60  # events waiting in the stream before the API sheds load (503)
+MAX_BATCH_BACKLOG = 100_000
+LIKE_RATE_WINDOW_S = 60
 EVENT_SEEN_TTL_S = 8 * 24 * 3600  # longer than the oldest event we accept (7 days)
 
 
@@ -131,22 +134,22 @@ if redis.call('HEXISTS', KEYS[10], ARGV[1]) == 1 then redis.call('SADD', KEYS[6]
 return {1, n, kick}
 """.replace("@EPOCH@", keys.ACCOUNT_EPOCH_PREFIX).replace("@BLOCKS@", keys.BLOCKS_PREFIX)
 
-# Per event, ARGV holds a group of 11 values (see _batch_args).
+# Per event, ARGV holds a group of 11 values (see _batch_args). The accepted events (and the
+# views they count) go to the stream as one entry, a JSON array (field "b"): one entry per
+# request instead of one per event, for Redis and for the workers that read it.
 _BATCH_LUA = """
 if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[4]) then return {-1} end
 local n, win, kick_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local statuses, added = {}, 0
+local statuses, added = {}, {}
 for i = 0, n - 1 do
   local b = 5 + i * 11
   local status = 0
   if redis.call('SET', ARGV[b], '1', 'NX', 'EX', ARGV[b + 10]) then
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[b + 4])
-    added = added + 1
+    added[#added + 1] = ARGV[b + 4]
     status = 1
     local bump = ARGV[b + 9]
     if ARGV[b + 1] ~= '' and redis.call('SET', ARGV[b + 1], '1', 'NX', 'EX', win) then
-      redis.call('XADD', KEYS[1], '*', 'e', ARGV[b + 5])
-      added = added + 1
+      added[#added + 1] = ARGV[b + 5]
       bump = 'views'
       status = 2
     end
@@ -164,7 +167,10 @@ for i = 0, n - 1 do
   statuses[i + 1] = status
 end
 local kick = 0
-if added > 0 and redis.call('SET', KEYS[3], '1', 'NX', 'PX', kick_ms) then kick = 1 end
+if #added > 0 then
+  redis.call('XADD', KEYS[1], '*', 'b', '[' .. table.concat(added, ',') .. ']')
+  if redis.call('SET', KEYS[3], '1', 'NX', 'PX', kick_ms) then kick = 1 end
+end
 return {statuses, kick}
 """
 
@@ -303,7 +309,7 @@ def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> li
                 len(items),
                 settings.VIEW_WINDOW_S,
                 settings.ENGAGEMENT_KICK_MS,
-                MAX_BACKLOG,
+                MAX_BATCH_BACKLOG,
                 *_batch_args(items),
             ],
         )

@@ -92,19 +92,18 @@ class VideoLikeRecent(CqlModel):
     user_id = columns.BigInt(primary_key=True)
 
 
-class WatchEvent(CqlModel):
-    """Playback events of one viewer on one video (the source of its watch session)."""
+class WatchEventGroup(CqlModel):
+    """Playback events of one viewer on one video, as written together: one row per (viewer,
+    video) of a worker batch, the events packed in ``events`` (a player's batch of 100 events
+    on 20 videos is 20 rows, not 100). A replay may pack the same events differently; readers
+    dedupe by event id. The source of the watch session."""
 
-    __table_name__ = "watch_events"
+    __table_name__ = "watch_event_groups"
     __options__ = {"default_time_to_live": 90 * DAY_S}
     viewer_key = columns.Text(partition_key=True)
     video_id = columns.BigInt(partition_key=True)
-    event_id = columns.UUID(primary_key=True)
-    kind = columns.Text()
-    watch_ms = columns.Integer()
-    position_ms = columns.Integer()
-    duration_ms = columns.Integer()
-    occurred_at = columns.DateTime()
+    group_id = columns.UUID(primary_key=True)  # uuid5 of the group's event ids: a replay rewrites it
+    events = columns.Text()  # JSON: [[event_id, kind, watch_ms, position_ms, duration_ms, occurred_at µs], ...]
 
 
 class WatchSessionRow(CqlModel):
@@ -144,7 +143,7 @@ CASSANDRA_TABLES = [
     LikeState,
     VideoLiker,
     VideoLikeRecent,
-    WatchEvent,
+    WatchEventGroup,
     WatchSessionRow,
     AffinitySignalRow,
 ]

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from apps.engagement import redis_keys as keys
-from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
+from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange, WatchSession
 from apps.engagement.models import DeadLetter
 from apps.engagement.store import StoreUnavailable, get_store
 
@@ -32,10 +32,14 @@ AFFINITY_WEIGHTS = {
     Kind.LIKE: 3.0,
     Kind.SHARE: 4.0,
     Kind.VIEW: 1.0,
-    Kind.COMPLETE: 1.0,
-    Kind.LOOP: 1.5,
     Kind.SKIP: -1.0,
 }
+# Completing and rewatching count per watch session: one signal per (viewer, video, target),
+# rewritten with the session's total whenever the session is recomputed (so replays and
+# later events change it, never add to it), instead of one row per complete or loop event.
+SESSION_COMPLETED_WEIGHT = 1.0
+SESSION_REWATCH_WEIGHT = 1.5
+_SESSION_SIGNALS = uuid.UUID("2b7e5a0c-9f4d-4e21-8c3a-5d6b1f0e7a92")
 RETRYABLE = (StoreUnavailable, DatabaseError, redis.RedisError)
 
 
@@ -46,19 +50,42 @@ def consumer_name() -> str:
 # --- writing a batch ----------------------------------------------------------------------------
 
 
+def _targets(video: dict) -> list[tuple[str, str]]:
+    return [("creator", str(video["creator_id"]))] + [("hashtag", tag) for tag in video["hashtags"]]
+
+
 def _signals(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> list[AffinitySignal]:
     signals = []
     for event in events:
         weight = AFFINITY_WEIGHTS.get(event.kind)
         if weight is None or event.user_id is None:
             continue
-        video = meta[event.video_id]
-        targets = [("creator", str(video["creator_id"]))] + [("hashtag", tag) for tag in video["hashtags"]]
-        for kind, key in targets:
+        for kind, key in _targets(meta[event.video_id]):
             signal_id = uuid.uuid5(event.event_id, f"{kind}:{key}")  # stable: replays rewrite the same row
             signals.append(
                 AffinitySignal(
                     user_id=event.user_id, kind=kind, key=key, weight=weight, event_id=signal_id, at=event.occurred_at
+                )
+            )
+    return signals
+
+
+def _session_signals(sessions: Sequence[WatchSession], meta: dict[int, dict]) -> list[AffinitySignal]:
+    signals = []
+    for session in sessions:
+        weight = SESSION_COMPLETED_WEIGHT * session.completed + SESSION_REWATCH_WEIGHT * session.rewatches
+        if not weight or not session.viewer_key.startswith("u:"):  # anonymous viewers have no affinities
+            continue
+        for kind, key in _targets(meta[session.video_id]):
+            signal_id = uuid.uuid5(_SESSION_SIGNALS, f"{session.viewer_key}:{session.video_id}:{kind}:{key}")
+            signals.append(
+                AffinitySignal(
+                    user_id=int(session.viewer_key[2:]),
+                    kind=kind,
+                    key=key,
+                    weight=weight,
+                    event_id=signal_id,
+                    at=session.last_at or session.first_at,
                 )
             )
     return signals
@@ -106,8 +133,8 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
             if e.kind in (Kind.LIKE, Kind.UNLIKE) and e.user_id is not None
         ]
     )
-    store.record_watch([e for e in known if e.kind in PLAYBACK_KINDS])
-    store.add_affinity(_signals(known, meta))
+    sessions = store.record_watch([e for e in known if e.kind in PLAYBACK_KINDS])
+    store.add_affinity(_signals(known, meta) + _session_signals(sessions, meta))
     _notify_likes(known, meta)
     return [e for e in events if e.video_id not in meta]
 
@@ -135,20 +162,42 @@ def _dead(entries: list[tuple[str, str]], reason: str, error: str = "") -> None:
     )
 
 
-def process_entries(client: redis.Redis, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> int:
-    """Decode, write, then acknowledge. Retryable failures propagate (entries stay pending);
-    anything else is isolated event by event and dead-lettered."""
+Entry = tuple[bytes, dict[bytes, bytes]]
+# Events per stream entry seen by this process (a like is one, a player's batch up to 120): the
+# next read asks for about one batch of events, so a worker never takes more entries than it
+# writes in one go while the other workers wait for them.
+_EVENTS_PER_ENTRY = {"seen": 1.0}
+
+
+def _decode(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[tuple[str, str]]]:
+    """Events of the entries (field ``e``: one event; ``b``: a JSON array, one request's
+    events), and what could not be decoded (whole entries or single events of a batch)."""
     decoded: list[tuple[str, EngagementEvent]] = []
     poison: list[tuple[str, str]] = []
     for raw_id, fields in entries:
-        sid, payload = raw_id.decode(), (fields.get(b"e") or b"").decode(errors="replace")
+        sid = raw_id.decode()
+        packed = fields.get(b"b")
+        payload = (packed if packed is not None else fields.get(b"e") or b"").decode(errors="replace")
         try:
-            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
-        except (ValueError, TypeError, KeyError) as exc:
+            values = json.loads(payload)
+            if packed is not None and not isinstance(values, list):
+                raise TypeError("a batch entry holds a JSON array")
+        except (ValueError, TypeError) as exc:
             poison.append((sid, payload))
-            log.warning("malformed engagement event %s: %s", sid, exc)
-    if poison:
-        _dead(poison, "malformed")
+            log.warning("malformed engagement entry %s: %s", sid, exc)
+            continue
+        for value in values if packed is not None else [values]:
+            try:
+                decoded.append((sid, EngagementEvent.from_json(value)))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                poison.append((sid, json.dumps(value) if packed is not None else payload))
+                log.warning("malformed engagement event in %s: %s", sid, exc)
+    return decoded, poison
+
+
+def _write(decoded: list[tuple[str, EngagementEvent]]) -> None:
+    """Write decoded events. Retryable failures propagate (entries stay pending); anything
+    else is isolated event by event and dead-lettered."""
     try:
         unknown = process_events([event for _, event in decoded])
     except RETRYABLE:
@@ -166,12 +215,45 @@ def process_entries(client: redis.Redis, entries: list[tuple[bytes, dict[bytes, 
     if unknown:
         by_id = {event.event_id: sid for sid, event in decoded}
         _dead([(by_id[e.event_id], json.dumps(e.to_json())) for e in unknown], "unknown_video")
-    ids = [raw_id for raw_id, _ in entries]
+
+
+def _ack(client: redis.Redis, ids: list[bytes]) -> None:
     pipe = client.pipeline(transaction=False)
     pipe.xack(keys.STREAM, keys.GROUP, *ids)
     pipe.xdel(keys.STREAM, *ids)
     pipe.execute()
-    return len(entries)
+
+
+def process_entries(
+    client: redis.Redis, entries: list[Entry], *, batch_size: int | None = None, deadline: float | None = None
+) -> int:
+    """Decode, write, then acknowledge, about ``batch_size`` events at a time. Past the
+    deadline the rest stays pending for this consumer, which reads it first next time.
+    Returns the number of events written."""
+    size = batch_size or settings.ENGAGEMENT_BATCH_SIZE
+    decoded, poison = _decode(entries)
+    if entries:
+        _EVENTS_PER_ENTRY["seen"] = max(1.0, len(decoded) / len(entries))
+    if poison:
+        _dead(poison, "malformed")
+    by_entry: dict[str, list[tuple[str, EngagementEvent]]] = {}
+    for sid, event in decoded:
+        by_entry.setdefault(sid, []).append((sid, event))
+    written = 0
+    chunk: list[tuple[str, EngagementEvent]] = []
+    ids: list[bytes] = []
+    for position, (raw_id, _) in enumerate(entries):
+        chunk += by_entry.get(raw_id.decode(), [])
+        ids.append(raw_id)
+        if len(chunk) < size and position < len(entries) - 1:
+            continue
+        _write(chunk)
+        _ack(client, ids)  # poison entries have nothing to write: acknowledged with their chunk
+        written += len(chunk)
+        chunk, ids = [], []
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    return written
 
 
 def _next_entries(client: redis.Redis, consumer: str, count: int) -> tuple[str, list]:
@@ -203,11 +285,12 @@ def drain(*, consumer: str | None = None, budget_s: float | None = None, batch_s
     deadline = time.monotonic() + (budget_s if budget_s is not None else settings.ENGAGEMENT_DRAIN_BUDGET_S)
     processed = 0
     while time.monotonic() < deadline:
-        source, entries = _next_entries(client, consumer, size)
+        count = max(1, round(size / _EVENTS_PER_ENTRY["seen"]))
+        source, entries = _next_entries(client, consumer, count)
         if not entries:
             break
-        processed += process_entries(client, entries)
-        if source == "new" and len(entries) < size:
+        processed += process_entries(client, entries, batch_size=size, deadline=deadline)
+        if source == "new" and len(entries) < count:
             break
     return processed
 

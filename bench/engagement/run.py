@@ -585,8 +585,9 @@ def run(stack: Stack) -> dict[str, Any]:
 
     if have["playback"] and have["status"] and wanted("ingest"):
         phases["ingest"] = ingest = wrk("ingest", "playback", SECONDS, ["playback"], run_id)
-        t_wrk_end = time.monotonic()
+        t_wrk_end, before = time.monotonic(), cpu_snapshot(STACK)
         drained = wait_drained()
+        ingest["drain_cpu_cores"] = cpu_cores(before, cpu_snapshot(STACK), time.monotonic() - t_wrk_end)
         ingest["drained_after_load_s"] = drained
         ingest["end_to_end_s"] = (t_wrk_end + drained) - ingest["t_first"]
         ingest["events_per_s"] = ingest["accepted"] / ingest["end_to_end_s"]
@@ -893,6 +894,11 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         cpu = phase.get("cpu_cores", {})
         top = ", ".join(f"{k} {v:.2f}" for k, v in cpu.get("top_other_processes", {}).items()) or "-"
         lines.append(f"| {name} | " + " | ".join(f"{cpu.get(c, 0):.2f}" for c in columns) + f" | {top} |")
+        if "drain_cpu_cores" in phase:  # after the load, until the pipeline has caught up
+            cpu = phase["drain_cpu_cores"]
+            top = ", ".join(f"{k} {v:.2f}" for k, v in cpu.get("top_other_processes", {}).items()) or "-"
+            lines.append(f"| {name}: drain after the load | " + " | ".join(f"{cpu.get(c, 0):.2f}" for c in columns)
+                         + f" | {top} |")  # fmt: skip
     lines += ["", "Latency probe (5 likes/s on the viral video during the viral phase):", ""]
     probe = results.get("probe")
     if probe:

@@ -136,6 +136,22 @@ def test_backlog_over_the_limit_sheds_load_with_503(viewer, video, monkeypatch):
     assert response.json()["error"]["code"] == "engagement_backlog"
 
 
+def test_a_playback_backlog_over_the_limit_sheds_batches_with_503_and_records_nothing(viewer, video, monkeypatch):
+    from datetime import UTC, datetime
+
+    monkeypatch.setattr(ingest, "MAX_BATCH_BACKLOG", -1)
+    event = {"event_id": "0b7c1f9e-58a4-4bd0-9d7e-3f1a2c4b5d6e", "video_id": video.pk, "kind": "start",
+             "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
+
+    response = client_for(viewer).post("/api/v1/engagement/playback", {"events": [event]}, format="json")
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "engagement_backlog"
+    monkeypatch.undo()  # the event was not taken: sent again, it is accepted
+    again = client_for(viewer).post("/api/v1/engagement/playback", {"events": [event]}, format="json")
+    assert again.json()["accepted"] == 1
+
+
 def test_reconciliation_repairs_drift_from_the_store(liked_by, video, redis_client, drain):
     drain()
     redis_client.hset(keys.counters(video.pk), mapping={"likes": 999, "views": 7})
@@ -202,10 +218,10 @@ def test_full_batches_drain_on_and_a_short_one_leaves_late_arrivals_to_the_next_
     real = pipeline.process_entries
     late = user_factory()
 
-    def with_a_like_arriving(client, entries):
+    def with_a_like_arriving(client, entries, **kwargs):
         client_for(late).post(f"/api/v1/videos/{video.pk}/like")  # lands while the batch is written
         monkeypatch.setattr(pipeline, "process_entries", real)
-        return real(client, entries)
+        return real(client, entries, **kwargs)
 
     client_for(user_factory()).post(f"/api/v1/videos/{video.pk}/like")
     monkeypatch.setattr(pipeline, "process_entries", with_a_like_arriving)
@@ -214,3 +230,69 @@ def test_full_batches_drain_on_and_a_short_one_leaves_late_arrivals_to_the_next_
 
     assert pipeline.drain(consumer="w1") == 1
     assert get_store().like_count(video_id=video.pk) == 14
+
+
+def _plays(video, n):
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    at = datetime.now(UTC).isoformat()
+    return [
+        {"event_id": str(uuid4()), "video_id": video.pk, "kind": "progress", "occurred_at": at,
+         "watch_ms": 4_000, "position_ms": 4_000, "duration_ms": 20_000}
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def test_a_playback_batch_is_one_stream_entry_and_survives_a_killed_worker(
+    user_factory, video, redis_client, settings
+):
+    viewers = [user_factory() for _ in range(3)]
+    for viewer in viewers:  # each: three events, one of them counted as a view
+        client_for(viewer).post("/api/v1/engagement/playback", {"events": _plays(video, 3)}, format="json")
+    assert redis_client.xlen(keys.STREAM) == 3
+
+    # A worker reads two batches and dies before acknowledging them; another takes them over
+    pipeline.ensure_group(redis_client)
+    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 2)
+    assert len(taken) == 2
+    settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
+
+    assert pipeline.drain(consumer="survivor", budget_s=10, batch_size=4) == 12  # 3 x (3 events + a view)
+
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().count_events(video_id=video.pk, kind="view") == 3
+    for viewer in viewers:
+        session = get_store().watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
+        assert session.total_watch_ms == 12_000
+
+
+def test_a_malformed_event_inside_a_batch_entry_is_dead_lettered_alone(viewer, video, redis_client):
+    good = _plays(video, 2)
+    entry = [*(dict(e, user_id=viewer.pk) for e in good), {"kind": "progress"}]
+    redis_client.xadd(keys.STREAM, {"b": json.dumps(entry)})
+    redis_client.xadd(keys.STREAM, {"b": "[not json"})
+
+    pipeline.drain(consumer="w1", budget_s=10)
+
+    assert redis_client.xlen(keys.STREAM) == 0
+    session = get_store().watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
+    assert session.total_watch_ms == 8_000
+    letters = sorted(DeadLetter.objects.values_list("reason", "payload"))
+    assert letters == [("malformed", "[not json"), ("malformed", json.dumps({"kind": "progress"}))]
+
+
+def test_past_its_deadline_a_worker_acknowledges_what_it_wrote_and_leaves_the_rest_for_its_next_drain(
+    liked_by, video, redis_client
+):
+    import time
+
+    pipeline.ensure_group(redis_client)
+    _, entries = pipeline._next_entries(redis_client, "w1", 100)
+
+    written = pipeline.process_entries(redis_client, entries, batch_size=5, deadline=time.monotonic())
+
+    assert written == 5
+    assert redis_client.xlen(keys.STREAM) == 7
+    assert pipeline.drain(consumer="w1", budget_s=10) == 7  # its own pending entries first
+    assert get_store().like_count(video_id=video.pk) == 12

@@ -197,3 +197,25 @@ def test_playback_ticks_live_in_watch_events_and_the_log_keeps_the_view(viewer, 
     # ... and the watch session is derived from all three ticks
     session = store.watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
     assert (session.plays, session.total_watch_ms, session.completed) == (1, 20_000, True)
+
+
+def test_completing_and_rewatching_count_once_per_session_towards_affinity(viewer, creator, video):
+    from apps.engagement import pipeline
+    from apps.engagement.events import EngagementEvent
+
+    def played(kind, ms):
+        return EngagementEvent(
+            event_id=uuid.uuid4(), kind=kind, video_id=video.pk, occurred_at=datetime.now(UTC), user_id=viewer.pk,
+            watch_ms=ms, position_ms=ms, duration_ms=20_000,
+        )  # fmt: skip
+
+    complete, loops = played("complete", 20_000), [played("loop", 20_000), played("loop", 20_000)]
+
+    pipeline.process_events([complete])
+    pipeline.process_events([complete, *loops])
+    pipeline.process_events(loops)  # a replay
+
+    # completed (1.0) + two rewatches (2 x 1.5), once, towards the creator and the hashtag
+    store = get_store()
+    assert store.affinities(user_id=viewer.pk, kind="creator") == [(str(creator.pk), 4.0)]
+    assert store.affinities(user_id=viewer.pk, kind="hashtag") == [("demo", 4.0)]

@@ -93,6 +93,23 @@ def test_watch_session_totals_completion_and_rewatches_survive_replays(store):
     assert session.rewatches == 1 and session.plays == 1
 
 
+def test_a_replay_that_splits_a_batch_differently_counts_nothing_twice(store):
+    # A worker killed mid-batch: its events come back in other batches, grouped differently
+    batch = [
+        event(Kind.START, watch_ms=0, duration_ms=10_000),
+        event(Kind.PROGRESS, watch_ms=4_000, position_ms=4_000, duration_ms=10_000),
+        event(Kind.LOOP, watch_ms=2_000, position_ms=2_000, duration_ms=10_000),
+    ]
+    store.record_watch(batch)
+
+    store.record_watch(batch[:1])
+    sessions = store.record_watch([*batch[1:], event(Kind.LOOP, watch_ms=1_000, duration_ms=10_000)])
+
+    session = store.watch_session(viewer_key="u:7", video_id=1)
+    assert (session.total_watch_ms, session.plays, session.rewatches) == (7_000, 1, 2)
+    assert sessions == [session]
+
+
 def test_one_players_batch_over_many_videos_keeps_each_session_apart(store):
     # 60 videos: more than one read of a viewer's sessions (SESSIONS_PER_READ).
     store.record_watch(

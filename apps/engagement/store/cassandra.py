@@ -6,6 +6,8 @@ microseconds, so the latest intent wins in any arrival order, including for dele
 """
 
 import heapq
+import json
+import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +42,7 @@ BATCH_ROWS = 50  # rows per single-partition batch (stays under Cassandra's batc
 BATCH_PARTITIONS = 10  # single-row partitions per batch (unlogged_batch_across_partitions_warn_threshold)
 DAY_S = 86400
 SESSIONS_PER_READ = 50  # partitions per IN read of watch events
+_GROUP_NS = uuid.UUID("6f1c2a52-3d0e-4c8e-9b7a-0d2f5e8c4a11")  # watch event group ids
 T = TypeVar("T")
 
 
@@ -57,6 +60,31 @@ def _bucket(at: datetime) -> int:
 
 def _month(at: datetime) -> int:
     return at.year * 100 + at.month
+
+
+def _pack(group: Sequence[EngagementEvent]) -> tuple[uuid.UUID, str]:
+    """A group of playback events as one cell, with an id derived from its events."""
+    ordered = sorted(group, key=lambda e: e.event_id.int)
+    group_id = uuid.uuid5(_GROUP_NS, ",".join(e.event_id.hex for e in ordered))
+    packed = [[e.event_id.hex, str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, _us(e.occurred_at)] for e in ordered]
+    return group_id, json.dumps(packed, separators=(",", ":"))
+
+
+def _unpack(cell: str | None, *, viewer_key: str, video_id: int) -> Iterator[tuple[str, EngagementEvent]]:
+    for event_hex, kind, watch_ms, position_ms, duration_ms, at_us in json.loads(cell or "[]"):
+        yield (
+            event_hex,
+            EngagementEvent(
+                event_id=uuid.UUID(hex=event_hex),
+                kind=kind,
+                video_id=video_id,
+                occurred_at=datetime.fromtimestamp(at_us / 1_000_000, UTC),
+                session_id=viewer_key,
+                watch_ms=watch_ms,
+                position_ms=position_ms,
+                duration_ms=duration_ms,
+            ),
+        )
 
 
 def _rows(result: Any) -> list[SimpleNamespace]:
@@ -386,18 +414,16 @@ class CassandraStore:
     # --- watch sessions ---------------------------------------------------------------------------
 
     def record_watch(self, events: Sequence[EngagementEvent]) -> list[WatchSession]:
-        playback = [e for e in events if e.kind in PLAYBACK_KINDS]
-        self._run_by_partition(
-            "INSERT INTO {ks}.watch_events (viewer_key, video_id, event_id, kind, watch_ms, position_ms, duration_ms,"
-            " occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (e.viewer_key, e.video_id, e.event_id, e.kind, e.watch_ms, e.position_ms, e.duration_ms, e.occurred_at)
-                for e in playback
-            ],
+        groups: dict[tuple[str, int], list[EngagementEvent]] = defaultdict(list)
+        for e in events:
+            if e.kind in PLAYBACK_KINDS:
+                groups[(e.viewer_key, e.video_id)].append(e)
+        self._run_by_partition(  # one row per (viewer, video) of this batch, not one per event
+            "INSERT INTO {ks}.watch_event_groups (viewer_key, video_id, group_id, events) VALUES (?, ?, ?, ?)",
+            [(viewer_key, video_id, *_pack(group)) for (viewer_key, video_id), group in groups.items()],
             key=lambda row: row[:2],
         )
-        touched = sorted({(e.viewer_key, e.video_id) for e in playback})
-        sessions = self._recompute_sessions(touched)
+        sessions = self._recompute_sessions(sorted(groups))
         self._run_by_partition(  # a player's sessions share its partition: one batch
             "INSERT INTO {ks}.watch_sessions (viewer_key, video_id, total_watch_ms, max_position_ms, duration_ms, plays,"
             " rewatches, completed, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -422,13 +448,11 @@ class CassandraStore:
 
     def _recompute_sessions(self, touched: Sequence[tuple[str, int]]) -> list[WatchSession]:
         """Each touched session recomputed from all its events: one read per viewer (its
-        sessions' partitions with IN), the viewers read concurrently."""
+        sessions' partitions with IN), the viewers read concurrently. Events are deduplicated
+        by id: a replayed batch may have packed them into other groups."""
         if not touched:
             return []
-        cql = (
-            "SELECT video_id, event_id, kind, watch_ms, position_ms, duration_ms, occurred_at FROM {ks}.watch_events"
-            " WHERE viewer_key = ? AND video_id IN ?"
-        )
+        cql = "SELECT video_id, events FROM {ks}.watch_event_groups WHERE viewer_key = ? AND video_id IN ?"
         by_viewer: dict[str, list[int]] = defaultdict(list)
         for viewer_key, video_id in touched:
             by_viewer[viewer_key].append(video_id)
@@ -446,23 +470,14 @@ class CassandraStore:
                 results_generator=False,
                 raise_on_first_error=True,
             )
-            events: dict[tuple[str, int], list[EngagementEvent]] = defaultdict(list)
-            for (viewer_key, _), (_, rows) in zip(reads, results, strict=True):
-                for r in _rows(rows):
-                    events[(viewer_key, r.video_id)].append(
-                        EngagementEvent(
-                            event_id=r.event_id,
-                            kind=r.kind,
-                            video_id=r.video_id,
-                            occurred_at=_aware(r.occurred_at),
-                            session_id=viewer_key,
-                            watch_ms=r.watch_ms or 0,
-                            position_ms=r.position_ms or 0,
-                            duration_ms=r.duration_ms or 0,
-                        )
-                    )
+        events: dict[tuple[str, int], dict[str, EngagementEvent]] = defaultdict(dict)
+        for (viewer_key, _), (_, rows) in zip(reads, results, strict=True):
+            for r in _rows(rows):
+                found = events[(viewer_key, r.video_id)]
+                for event in _unpack(r.events, viewer_key=viewer_key, video_id=r.video_id):
+                    found.setdefault(event[0], event[1])
         return [
-            summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events[(viewer_key, video_id)])
+            summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events[(viewer_key, video_id)].values())
             for viewer_key, video_id in touched
         ]
 
