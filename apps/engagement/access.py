@@ -51,6 +51,24 @@ def video_info(video_id: int) -> dict[str, Any] | None:
     return info
 
 
+def prefetch(video_ids: Sequence[int], *, blocks: bool = True) -> None:
+    """Load the facts of the videos not in this process's cache, and their creators' block
+    partners, in one query each: a player's batch over 20 videos costs at most two queries,
+    not twenty."""
+    missing = [video_id for video_id in dict.fromkeys(video_ids) if _videos.get(video_id, _MISSING) is _MISSING]
+    if missing:
+        found = videos.videos_access_info(missing)
+        for video_id in missing:
+            _videos[video_id] = found.get(video_id)
+    if not blocks:
+        return
+    creators = {info["creator_id"] for video_id in video_ids if (info := _videos.get(video_id))}
+    unknown = [creator_id for creator_id in creators if _blocks.get(creator_id) is None]
+    if unknown:
+        for creator_id, partners in accounts.block_partner_ids_many(unknown).items():
+            _blocks[creator_id] = partners
+
+
 def check_can_engage(*, video_id: int, user: Any) -> dict[str, Any]:
     """The video's access facts if ``user`` may see it; NotFound (as for any hidden video) if not."""
     info = video_info(video_id)

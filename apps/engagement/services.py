@@ -59,6 +59,10 @@ def playback_record(*, user: Any, session_id: str, events: list[dict[str, Any]])
         raise ValidationFailed("Anonymous players must send a session_id.", code="session_required")
     result = BatchResult()
     items = []
+    access.prefetch(
+        [body["video_id"] for body in events if isinstance(body, dict) and type(body.get("video_id")) is int],
+        blocks=user_id is not None,
+    )
     for index, body in enumerate(events):
         try:
             raw = parse_playback_event(body)

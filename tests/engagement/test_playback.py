@@ -219,3 +219,18 @@ def test_completing_and_rewatching_count_once_per_session_towards_affinity(viewe
     store = get_store()
     assert store.affinities(user_id=viewer.pk, kind="creator") == [(str(creator.pk), 4.0)]
     assert store.affinities(user_id=viewer.pk, kind="hashtag") == [("demo", 4.0)]
+
+
+def test_a_batch_over_many_videos_loads_their_access_facts_in_two_queries(viewer, creator, video_factory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    videos = [video_factory(creator=creator, duration_ms=20_000) for _ in range(8)]
+    client = client_for(viewer)
+    client.get("/api/v1/engagement/playback")  # the session's first request: nothing to load yet
+
+    with CaptureQueriesContext(connection) as queries:
+        response = send(client, [ev(v, "start") for v in videos for _ in range(2)])
+
+    assert response.json()["accepted"] == 16
+    assert len(queries) == 2, [q["sql"][:80] for q in queries]  # the videos' facts, their creators' blocks
