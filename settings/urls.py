@@ -6,19 +6,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from apps.core.views import health_live, health_ready
 from apps.engagement.api.views import live_counters_page
 
+# The hottest routes first: Django tries patterns in order, and every swipe reports playback
+# and many like; resolving them after fifty other patterns cost a measurable share of a like.
 api_v1 = [
+    path("", include("apps.engagement.api.urls")),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.videos.api.urls")),
     path("", include("apps.comments.api.urls")),
     path("", include("apps.notifications.api.urls")),
-    path("", include("apps.engagement.api.urls")),
 ]
 if getattr(settings, "BENCHMARK_ENDPOINTS", False):  # settings/bench.py: floor and naive baseline
-    api_v1.append(path("bench/", include("apps.benchmarks.urls")))
+    # Ahead of the rest too, so the references resolve no slower than the likes they measure.
+    api_v1.insert(0, path("bench/", include("apps.benchmarks.urls")))
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
