@@ -10,6 +10,33 @@ from apps.accounts import identity, services
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if not (getattr(view, "account_checked_by_script", False) and request.method in ("POST", "DELETE")):
+            return super().authenticate(request)
+        # The view's Redis script checks the account in the round trip that does its work (the
+        # like: apps/engagement/ingest.py): the token is verified here (signature, expiry,
+        # type), the account there.
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
+            return None
+        validated_token = self.get_validated_token(raw_token)
+        if api_settings.CHECK_REVOKE_TOKEN or not identity.shared():
+            return self.get_user(validated_token), validated_token
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        jti = validated_token.payload.get("jti")
+        pending = identity.TokenIdentity(
+            user_id=user_id,
+            token=validated_token,
+            deny_key=services.denied_access_key(jti) if jti else None,
+            generation=validated_token.payload.get(services.TOKEN_GENERATION_CLAIM, 0),
+        )
+        return pending, validated_token
+
     def get_user(self, validated_token: Any) -> Any:
         if api_settings.CHECK_REVOKE_TOKEN:  # needs the password hash, which is never cached
             user = super().get_user(validated_token)
@@ -31,3 +58,4 @@ class RevocableJWTAuthentication(JWTAuthentication):
         if denied or services.token_generation_stale(user=user, payload=validated_token.payload):
             raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
+

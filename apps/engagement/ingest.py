@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
+from apps.accounts import identity
 from apps.core.errors import NotFound, RateLimited, ServiceUnavailable
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
@@ -90,12 +91,16 @@ def view_event(event: EngagementEvent, window: int) -> EngagementEvent:
 
 # --- Redis transport --------------------------------------------------------------------------
 
-# Access first (nothing is counted or rate-limited for a like that is refused): the facts hash
-# and the epochs it was read under (access.py), then the backlog, the rate limit, the like.
+# The account behind the token first, when the request left it to the script (ARGV[10], the
+# token's generation; apps/accounts/identity.py), so a like costs one Redis round trip. Then
+# access (nothing is counted or rate-limited for a like that is refused): the facts hash and
+# the epochs it was read under (access.py), then the backlog, the rate limit, the like.
 # Returns {status, like count, kick}; status 1 accepted, 0 duplicate, -1 backlog, -2 rate
 # limited, -3 facts missing or stale (refill and retry), -4 hidden, -5 the full selector
-# decides (retry with ARGV[5] = "trusted" once it allowed).
-_LIKE_LUA = """
+# decides (retry with ARGV[5] = "trusted" once it allowed), -6 the account needs the full
+# check (resolve it, then retry).
+_LIKE_LUA = identity.LUA_TOKEN_VALID + """
+if ARGV[10] ~= '' and not token_valid(KEYS[11], KEYS[12], ARGV[10]) then return {-6, 0, 0} end
 local f = redis.call('HMGET', KEYS[8], 'c', 'pub', 'open', 've', 'ce', 'sl', 'sv', 'ss')
 local creator = f[1]
 if not creator then return {-3, 0, 0} end
@@ -237,6 +242,8 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
         keys.video_epoch(video_id),
         keys.WATCHERS,
     ]
+    pending = user if isinstance(user, identity.TokenIdentity) else None
+    script_keys += [pending.snapshot_key, pending.deny_key] if pending else [keys.KICK, keys.KICK]
     mode = "check"
     for _ in range(LIKE_ATTEMPTS):
         args = [
@@ -249,6 +256,7 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
             settings.LIKE_RATE_LIMIT,
             LIKE_RATE_WINDOW_S,
             settings.ENGAGEMENT_KICK_MS,
+            pending.generation if pending else "",
         ]
         try:
             status, count, kick = _run("like", keys=script_keys, args=args)
@@ -257,6 +265,10 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
         except redis.RedisError as exc:
             raise EngagementUnavailable() from exc
         if status == -3:
+            continue
+        if status == -6 or (status == -5 and pending):
+            user, pending = pending.resolve(), None  # AuthenticationFailed (401) if refused
+            script_keys[10:] = [keys.KICK, keys.KICK]
             continue
         if status == -4:
             raise NotFound("No such video.", code="video_not_found")
@@ -404,6 +416,7 @@ def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     if inline():
         from apps.engagement import access
 
+        user = identity.resolved(user)
         info = access.check_can_engage(video_id=video_id, user=user)
         return _inline_like(user_id=user.pk, video_id=video_id, liked=liked, info=info)
     return _redis_like(user=user, video_id=video_id, liked=liked)

@@ -10,17 +10,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts import identity
 from apps.core.errors import NotFound
 from apps.engagement import selectors, services
 from apps.engagement.api import serializers as s
 
 
 class VideoLikeView(APIView):
+    # Likes and unlikes check the account in their own Redis script (one round trip per like,
+    # apps/accounts/authentication.py); reading the like state checks it here first.
+    account_checked_by_script = True
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.LikeStateOutput})
     def get(self, request: Request, video_id: int) -> Response:
-        return Response({"liked": selectors.is_liked(video_id=video_id, user=request.user)})
+        user = identity.resolved(request.user)
+        return Response({"liked": selectors.is_liked(video_id=video_id, user=user)})
 
     @extend_schema(request=None, responses={200: s.LikeOutput})
     def post(self, request: Request, video_id: int) -> Response:
