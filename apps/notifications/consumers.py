@@ -9,7 +9,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from apps.notifications import selectors, services
+from apps.notifications import realtime, selectors, services
 from apps.notifications.realtime import user_group
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -17,6 +17,7 @@ CLOSE_UNAUTHENTICATED = 4401
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    user_id: int | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -24,7 +25,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.group = user_group(user.pk)
+        self.user_id = user.pk
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await database_sync_to_async(realtime.socket_opened)(user.pk)
         protocols = self.scope.get("subprotocols") or []
         await self.accept(subprotocol="bearer" if protocols and protocols[0].lower() == "bearer" else None)
         unread = await database_sync_to_async(self._hello)(user)
@@ -38,6 +41,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await database_sync_to_async(realtime.socket_closed)(self.user_id)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

@@ -1,12 +1,64 @@
-"""Live delivery: one channel-layer group per user, joined by the notifications websocket."""
+"""Live delivery: one channel-layer group per user, joined by the notifications websocket.
+
+Who has a notifications socket open is counted in Redis (``ONLINE``, per user, kept by the
+consumer), so a batch of notifications renders and publishes only for recipients who can
+receive it; everyone else reads the inbox when they come back. Without Redis as the cache
+(the embedded default) everyone counts as online. If an ASGI server dies, its users' counts
+stay up until they reconnect and leave: that only costs messages nobody reads.
+"""
 
 import logging
+from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
+
+
+ONLINE = "notif:online"
+_LEAVE = """
+if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+"""
+
+
+@cache
+def _client() -> Any:
+    try:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    except (ImportError, NotImplementedError):
+        return None  # not a django-redis cache: presence is not tracked
+
+
+def socket_opened(user_id: int) -> None:
+    client = _client()
+    if client is not None:
+        client.hincrby(ONLINE, str(user_id), 1)
+
+
+def socket_closed(user_id: int) -> None:
+    client = _client()
+    if client is not None:
+        client.eval(_LEAVE, 1, ONLINE, str(user_id))
+
+
+def online(user_ids: Iterable[int]) -> set[int]:
+    """Those of ``user_ids`` with a notifications socket open (all of them when untracked or
+    when Redis cannot tell: a live message is best effort, never worth failing a task)."""
+    wanted = list(dict.fromkeys(user_ids))
+    client = _client()
+    if client is None or not wanted:
+        return set(wanted)
+    try:
+        counts = client.hmget(ONLINE, [str(user_id) for user_id in wanted])
+    except Exception:
+        logger.warning("notification presence unavailable", exc_info=True)
+        return set(wanted)
+    return {user_id for user_id, count in zip(wanted, counts, strict=True) if count and int(count) > 0}
 
 
 def user_group(user_id: int) -> str:

@@ -345,7 +345,12 @@ def deliver_live(*, notification_ids: list[int]) -> None:
 
     if not notification_ids:
         return
-    rows = list(Notification.objects.filter(pk__in=notification_ids))
+    # Only recipients with a socket open: the rest read their inbox when they come back.
+    recipients = Notification.objects.filter(pk__in=notification_ids).values_list("recipient_id", flat=True)
+    listening = realtime.online(recipients)
+    if not listening:
+        return
+    rows = list(Notification.objects.filter(pk__in=notification_ids, recipient_id__in=listening))
     prefs_by_user = {
         p.user_id: p for p in NotificationSettings.objects.filter(user_id__in={r.recipient_id for r in rows})
     }

@@ -90,3 +90,45 @@ async def test_an_allowed_origin_is_accepted(creator):
     ws, connected, _ = await connect(f"/ws/notifications/?token={token}", headers=[(b"origin", b"http://localhost")])
     assert connected
     await ws.disconnect()
+
+
+@in_own_loop
+async def test_presence_follows_open_sockets(creator):
+    from apps.notifications import realtime
+
+    token = await database_sync_to_async(access_token)(creator)
+    first, _, _ = await connect(f"/ws/notifications/?token={token}")
+    second, _, _ = await connect(f"/ws/notifications/?token={token}")
+    await first.receive_json_from(timeout=5)
+    await second.receive_json_from(timeout=5)
+    assert await database_sync_to_async(realtime.online)([creator.pk]) == {creator.pk}
+
+    await first.disconnect()
+    assert await database_sync_to_async(realtime.online)([creator.pk]) == {creator.pk}
+    await second.disconnect()
+    assert await database_sync_to_async(realtime.online)([creator.pk]) == set()
+
+
+def test_notifications_of_users_without_a_socket_are_not_rendered_or_published(
+    creator, viewer, user_factory, video_factory, monkeypatch
+):
+    from apps.notifications import realtime
+    from apps.notifications.models import Notification
+
+    published = []
+    monkeypatch.setattr(realtime, "publish_many", published.append)
+    video = video_factory(creator=creator)
+    event = {"kind": "like", "actor_id": viewer.pk, "recipient_id": creator.pk, "video_id": video.pk, "event_id": "l9"}
+
+    tasks.record_events([event])
+
+    assert Notification.objects.filter(recipient=creator).count() == 1  # in the inbox
+    assert published == []  # nobody listening: nothing rendered or sent
+
+    realtime.socket_opened(creator.pk)
+    try:
+        tasks.record_events([{**event, "event_id": "l10", "actor_id": user_factory().pk}])
+    finally:
+        realtime.socket_closed(creator.pk)
+    [[(recipient_id, message)]] = published
+    assert recipient_id == creator.pk and message["type"] == "notification"
