@@ -63,10 +63,19 @@ def playback_record(*, user: Any, session_id: str, events: list[dict[str, Any]])
         [body["video_id"] for body in events if isinstance(body, dict) and type(body.get("video_id")) is int],
         blocks=user_id is not None,
     )
+    decided: dict[int, dict[str, Any] | NotFound] = {}  # per video, once per batch
     for index, body in enumerate(events):
         try:
             raw = parse_playback_event(body)
-            info = access.check_can_engage(video_id=raw["video_id"], user=user)
+            info = decided.get(raw["video_id"])
+            if info is None:
+                try:
+                    info = access.check_can_engage(video_id=raw["video_id"], user=user)
+                except NotFound as refused:
+                    info = refused
+                decided[raw["video_id"]] = info
+            if isinstance(info, NotFound):
+                raise info
             event = EngagementEvent(
                 event_id=raw["event_id"],
                 kind=raw["kind"],

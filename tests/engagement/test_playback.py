@@ -234,3 +234,12 @@ def test_a_batch_over_many_videos_loads_their_access_facts_in_two_queries(viewer
 
     assert response.json()["accepted"] == 16
     assert len(queries) == 2, [q["sql"][:80] for q in queries]  # the videos' facts, their creators' blocks
+
+
+def test_an_event_that_is_not_an_object_is_rejected_alone(viewer, video):
+    response = send(client_for(viewer), [ev(video, "start"), 5, "start"])
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [(r["index"], r["code"]) for r in body["rejected"]] == [(1, "invalid_event"), (2, "invalid_event")]
