@@ -152,18 +152,36 @@ def validate(
         raise InvalidEvent("No such user.", code="unknown_user")
 
 
+# One playback event as a watch session needs it: (kind, watch_ms, position_ms, duration_ms,
+# occurred_at in epoch microseconds).
+Tick = tuple[str, int, int, int, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def summarize_watch(*, viewer_key: str, video_id: int, events: Iterable[EngagementEvent]) -> WatchSession:
     """A watch session recomputed from all its playback events (so replays change nothing)."""
+    ticks = (
+        (str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, int(e.occurred_at.timestamp() * 1_000_000))
+        for e in events
+    )
+    return summarize_ticks(viewer_key=viewer_key, video_id=video_id, ticks=ticks)
+
+
+def summarize_ticks(*, viewer_key: str, video_id: int, ticks: Iterable[Tick]) -> WatchSession:
     session = WatchSession(viewer_key=viewer_key, video_id=video_id)
-    for event in events:
-        session.total_watch_ms += event.watch_ms
-        session.max_position_ms = max(session.max_position_ms, event.position_ms)
-        session.duration_ms = max(session.duration_ms, event.duration_ms)
-        session.plays += event.kind == Kind.START
-        session.rewatches += event.kind == Kind.LOOP
-        session.completed = session.completed or event.kind == Kind.COMPLETE
-        session.first_at = min(filter(None, [session.first_at, event.occurred_at]))
-        session.last_at = max(filter(None, [session.last_at, event.occurred_at]))
+    first = last = None
+    for kind, watch_ms, position_ms, duration_ms, at_us in ticks:
+        session.total_watch_ms += watch_ms
+        session.max_position_ms = max(session.max_position_ms, position_ms)
+        session.duration_ms = max(session.duration_ms, duration_ms)
+        session.plays += kind == Kind.START
+        session.rewatches += kind == Kind.LOOP
+        session.completed = session.completed or kind == Kind.COMPLETE
+        first = at_us if first is None else min(first, at_us)
+        last = at_us if last is None else max(last, at_us)
     if session.duration_ms and session.max_position_ms >= 0.95 * session.duration_ms:
         session.completed = True
+    if first is not None:
+        session.first_at = _EPOCH + timedelta(microseconds=first)
+        session.last_at = _EPOCH + timedelta(microseconds=last)
     return session

@@ -6,7 +6,6 @@ microseconds, so the latest intent wins in any arrival order, including for dele
 """
 
 import heapq
-import json
 import uuid
 import zlib
 from collections import defaultdict
@@ -29,8 +28,9 @@ from apps.engagement.events import (
     AffinitySignal,
     EngagementEvent,
     LikeChange,
+    Tick,
     WatchSession,
-    summarize_watch,
+    summarize_ticks,
 )
 from apps.engagement.store.port import StoreUnavailable
 
@@ -62,29 +62,22 @@ def _month(at: datetime) -> int:
     return at.year * 100 + at.month
 
 
-def _pack(group: Sequence[EngagementEvent]) -> tuple[uuid.UUID, str]:
-    """A group of playback events as one cell, with an id derived from its events."""
-    ordered = sorted(group, key=lambda e: e.event_id.int)
-    group_id = uuid.uuid5(_GROUP_NS, ",".join(e.event_id.hex for e in ordered))
-    packed = [[e.event_id.hex, str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, _us(e.occurred_at)] for e in ordered]
-    return group_id, json.dumps(packed, separators=(",", ":"))
+def _pack(group: Sequence[EngagementEvent]) -> tuple[uuid.UUID, str, dict[str, Tick]]:
+    """A group of playback events as one cell ("id,kind,watch,position,duration,µs;..."), an id
+    derived from its events, and the events as ticks by id."""
+    ticks = {
+        e.event_id.hex: (str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, _us(e.occurred_at)) for e in group
+    }
+    ordered = sorted(ticks)
+    group_id = uuid.uuid5(_GROUP_NS, ",".join(ordered))
+    cell = ";".join(f"{event_hex},{','.join(map(str, ticks[event_hex]))}" for event_hex in ordered)
+    return group_id, cell, ticks
 
 
-def _unpack(cell: str | None, *, viewer_key: str, video_id: int) -> Iterator[tuple[str, EngagementEvent]]:
-    for event_hex, kind, watch_ms, position_ms, duration_ms, at_us in json.loads(cell or "[]"):
-        yield (
-            event_hex,
-            EngagementEvent(
-                event_id=uuid.UUID(hex=event_hex),
-                kind=kind,
-                video_id=video_id,
-                occurred_at=datetime.fromtimestamp(at_us / 1_000_000, UTC),
-                session_id=viewer_key,
-                watch_ms=watch_ms,
-                position_ms=position_ms,
-                duration_ms=duration_ms,
-            ),
-        )
+def _unpack(cell: str | None) -> Iterator[tuple[str, Tick]]:
+    for item in (cell or "").split(";") if cell else ():
+        event_hex, kind, watch_ms, position_ms, duration_ms, at_us = item.split(",")
+        yield event_hex, (kind, int(watch_ms), int(position_ms), int(duration_ms), int(at_us))
 
 
 def _rows(result: Any) -> list[SimpleNamespace]:
@@ -418,12 +411,15 @@ class CassandraStore:
         for e in events:
             if e.kind in PLAYBACK_KINDS:
                 groups[(e.viewer_key, e.video_id)].append(e)
+        packed = {session: _pack(group) for session, group in groups.items()}
         self._run_by_partition(  # one row per (viewer, video) of this batch, not one per event
             "INSERT INTO {ks}.watch_event_groups (viewer_key, video_id, group_id, events) VALUES (?, ?, ?, ?)",
-            [(viewer_key, video_id, *_pack(group)) for (viewer_key, video_id), group in groups.items()],
+            [(viewer_key, video_id, group_id, cell) for (viewer_key, video_id), (group_id, cell, _) in packed.items()],
             key=lambda row: row[:2],
         )
-        sessions = self._recompute_sessions(sorted(groups))
+        sessions = self._recompute_sessions(
+            sorted(groups), written={session: (group_id, ticks) for session, (group_id, _, ticks) in packed.items()}
+        )
         self._run_by_partition(  # a player's sessions share its partition: one batch
             "INSERT INTO {ks}.watch_sessions (viewer_key, video_id, total_watch_ms, max_position_ms, duration_ms, plays,"
             " rewatches, completed, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -446,13 +442,16 @@ class CassandraStore:
         )
         return sessions
 
-    def _recompute_sessions(self, touched: Sequence[tuple[str, int]]) -> list[WatchSession]:
+    def _recompute_sessions(
+        self, touched: Sequence[tuple[str, int]], *, written: dict[tuple[str, int], tuple[uuid.UUID, dict[str, Tick]]]
+    ) -> list[WatchSession]:
         """Each touched session recomputed from all its events: one read per viewer (its
         sessions' partitions with IN), the viewers read concurrently. Events are deduplicated
-        by id: a replayed batch may have packed them into other groups."""
+        by id: a replayed batch may have packed them into other groups. The group this batch
+        just wrote is taken from memory, not decoded again."""
         if not touched:
             return []
-        cql = "SELECT video_id, events FROM {ks}.watch_event_groups WHERE viewer_key = ? AND video_id IN ?"
+        cql = "SELECT video_id, group_id, events FROM {ks}.watch_event_groups WHERE viewer_key = ? AND video_id IN ?"
         by_viewer: dict[str, list[int]] = defaultdict(list)
         for viewer_key, video_id in touched:
             by_viewer[viewer_key].append(video_id)
@@ -470,14 +469,19 @@ class CassandraStore:
                 results_generator=False,
                 raise_on_first_error=True,
             )
-        events: dict[tuple[str, int], dict[str, EngagementEvent]] = defaultdict(dict)
+        ticks: dict[tuple[str, int], dict[str, Tick]] = {
+            session: dict(written[session][1]) for session in touched if session in written
+        }
         for (viewer_key, _), (_, rows) in zip(reads, results, strict=True):
             for r in _rows(rows):
-                found = events[(viewer_key, r.video_id)]
-                for event in _unpack(r.events, viewer_key=viewer_key, video_id=r.video_id):
-                    found.setdefault(event[0], event[1])
+                session = (viewer_key, r.video_id)
+                if session in written and r.group_id == written[session][0]:
+                    continue  # ours: already in memory
+                found = ticks.setdefault(session, {})
+                for event_hex, tick in _unpack(r.events):
+                    found.setdefault(event_hex, tick)
         return [
-            summarize_watch(viewer_key=viewer_key, video_id=video_id, events=events[(viewer_key, video_id)].values())
+            summarize_ticks(viewer_key=viewer_key, video_id=video_id, ticks=ticks.get((viewer_key, video_id), {}).values())
             for viewer_key, video_id in touched
         ]
 
