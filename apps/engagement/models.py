@@ -103,7 +103,7 @@ class WatchEventGroup(CqlModel):
     viewer_key = columns.Text(partition_key=True)
     video_id = columns.BigInt(partition_key=True)
     group_id = columns.UUID(primary_key=True)  # uuid5 of the group's event ids: a replay rewrites it
-    events = columns.Text()  # JSON: [[event_id, kind, watch_ms, position_ms, duration_ms, occurred_at µs], ...]
+    events = columns.Text()  # "event_id hex,kind,watch_ms,position_ms,duration_ms,occurred_at µs;..."
 
 
 class WatchSessionRow(CqlModel):
