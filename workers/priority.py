@@ -2,6 +2,7 @@
 weighs the groups against each other, not the processes: a process's own nice only counts
 inside its group. So lowering a process below the web server takes its group's nice too."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,8 +20,13 @@ def group_nice(pid: int | str, nice: int) -> int | None:
 
 
 def lower_cpu_priority(nice: int) -> None:
-    """Run this process (and what it forks) at ``nice``, its session's group included."""
+    """Run this process (and what it forks) at ``nice``, its session's group included. At 19,
+    the lowest nice, also under SCHED_IDLE: a web thread that wakes (a Redis answer arrived)
+    then preempts the worker at once instead of waiting for the worker's time slice to end."""
     if nice <= 0:
         return
     group_nice("self", nice)
     os.nice(nice)
+    if nice >= 19 and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):  # not allowed here: nice alone
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))

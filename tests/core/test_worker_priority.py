@@ -15,13 +15,14 @@ AUTOGROUPS = os.path.exists("/proc/self/autogroup")
 def test_lower_cpu_priority_lowers_the_process_and_its_session_group():
     code = (
         "import os; from workers.priority import lower_cpu_priority; lower_cpu_priority(19); "
-        "print(os.nice(0), open('/proc/self/autogroup').read().split('nice')[1].strip())"
+        "print(os.nice(0), open('/proc/self/autogroup').read().split('nice')[1].strip(), "
+        "os.sched_getscheduler(0) == os.SCHED_IDLE)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, start_new_session=True
     ).stdout.split()
 
-    assert out == ["19", "19"]
+    assert out == ["19", "19", "True"]  # the lowest nice also idles: preempted at once
 
 
 @pytest.mark.skipif(not AUTOGROUPS, reason="the kernel has no autogroups")
