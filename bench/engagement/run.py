@@ -557,7 +557,7 @@ def run(stack: Stack) -> dict[str, Any]:
         log(f"drained after {wait_drained():.1f}s")
     if pipeline and wanted("like_viral"):
         probe = None
-        if have["ws"] and have["counters"]:
+        if have["ws"] and have["counters"] and os.environ.get("BENCH_PROBE", "1") != "0":
             probe = subprocess.Popen(  # noqa: S603
                 [str(BIN / "python"), str(HERE / "probe.py"), "--http", f"127.0.0.1:{HTTP_PORT}",
                  "--ws", f"127.0.0.1:{WS_PORT}", "--video", str(sets["viral"][0]),
