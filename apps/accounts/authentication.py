@@ -24,15 +24,11 @@ class RevocableJWTAuthentication(JWTAuthentication):
         validated_token = self.get_validated_token(raw_token)
         if api_settings.CHECK_REVOKE_TOKEN or not identity.shared():
             return self.get_user(validated_token), validated_token
-        try:
-            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidToken("Token contained no recognizable user identification") from exc
-        jti = validated_token.payload.get("jti")
+        user_id, deny_key = _claims(validated_token)
         pending = identity.TokenIdentity(
             user_id=user_id,
             token=validated_token,
-            deny_key=services.denied_access_key(jti) if jti else None,
+            deny_key=deny_key,
             generation=validated_token.payload.get(services.TOKEN_GENERATION_CLAIM, 0),
         )
         return pending, validated_token
@@ -43,14 +39,8 @@ class RevocableJWTAuthentication(JWTAuthentication):
             if services.token_is_revoked(user=user, payload=validated_token.payload):
                 raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
             return user
-        try:
-            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidToken("Token contained no recognizable user identification") from exc
-        jti = validated_token.payload.get("jti")
-        user, denied = identity.token_identity(
-            user_id=user_id, deny_key=services.denied_access_key(jti) if jti else None
-        )
+        user_id, deny_key = _claims(validated_token)
+        user, denied = identity.token_identity(user_id=user_id, deny_key=deny_key)
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
@@ -59,3 +49,12 @@ class RevocableJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
 
+
+def _claims(validated_token: Any) -> tuple[int, str | None]:
+    """The user id a token names and its deny-list key (None for a token without a jti)."""
+    try:
+        user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidToken("Token contained no recognizable user identification") from exc
+    jti = validated_token.payload.get("jti")
+    return user_id, services.denied_access_key(jti) if jti else None

@@ -30,6 +30,7 @@ from django.core.cache import cache as django_cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from apps.accounts.models import User
+from apps.core import shared_redis
 from apps.core.errors import ServiceUnavailable
 
 # What authentication and permission checks read; counters and profile fields change often
@@ -40,14 +41,7 @@ REMEMBER_CHUNK = 1000
 _ORDERED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in SNAPSHOT_FIELDS)
 
 
-@cache
-def _client() -> redis.Redis | None:
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None  # not a django-redis cache: no shared snapshots
+_client = shared_redis.client  # None without a django-redis cache: no shared snapshots
 
 
 def _key(user_id: int) -> str:

@@ -158,12 +158,13 @@ Tick = tuple[str, int, int, int, int]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def epoch_us(at: datetime) -> int:
+    return int(at.timestamp() * 1_000_000)
+
+
 def summarize_watch(*, viewer_key: str, video_id: int, events: Iterable[EngagementEvent]) -> WatchSession:
     """A watch session recomputed from all its playback events (so replays change nothing)."""
-    ticks = (
-        (str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, int(e.occurred_at.timestamp() * 1_000_000))
-        for e in events
-    )
+    ticks = ((str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, epoch_us(e.occurred_at)) for e in events)
     return summarize_ticks(viewer_key=viewer_key, video_id=video_id, ticks=ticks)
 
 

@@ -15,6 +15,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.core import shared_redis
 from apps.engagement import redis_keys as keys
 
 # Take the set atomically; a pusher that died mid-round leaves eng:live:pushing, merged next time.
@@ -33,11 +34,6 @@ return ids
 """
 
 
-_UNWATCH = """
-if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-"""
-
-
 def _tracks_watchers() -> bool:
     return settings.ENGAGEMENT_TRANSPORT == "redis"
 
@@ -45,16 +41,12 @@ def _tracks_watchers() -> bool:
 def watch_started(video_id: int) -> None:
     """A websocket subscribed to the video: its changes are pushed from now on."""
     if _tracks_watchers():
-        from apps.engagement.ingest import redis_client
-
-        redis_client().hincrby(keys.WATCHERS, str(video_id), 1)
+        shared_redis.listener_added(keys.WATCHERS, str(video_id))
 
 
 def watch_ended(video_id: int) -> None:
     if _tracks_watchers():
-        from apps.engagement.ingest import redis_client
-
-        redis_client().eval(_UNWATCH, 1, keys.WATCHERS, str(video_id))
+        shared_redis.listener_removed(keys.WATCHERS, str(video_id))
 
 
 def group_name(video_id: int) -> str:

@@ -9,56 +9,37 @@ stay up until they reconnect and leave: that only costs messages nobody reads.
 
 import logging
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from apps.core import shared_redis
+
 logger = logging.getLogger(__name__)
 
 
 ONLINE = "notif:online"
-_LEAVE = """
-if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-"""
-
-
-@cache
-def _client() -> Any:
-    try:
-        from django_redis import get_redis_connection
-
-        return get_redis_connection("default")
-    except (ImportError, NotImplementedError):
-        return None  # not a django-redis cache: presence is not tracked
 
 
 def socket_opened(user_id: int) -> None:
-    client = _client()
-    if client is not None:
-        client.hincrby(ONLINE, str(user_id), 1)
+    shared_redis.listener_added(ONLINE, str(user_id))
 
 
 def socket_closed(user_id: int) -> None:
-    client = _client()
-    if client is not None:
-        client.eval(_LEAVE, 1, ONLINE, str(user_id))
+    shared_redis.listener_removed(ONLINE, str(user_id))
 
 
 def online(user_ids: Iterable[int]) -> set[int]:
     """Those of ``user_ids`` with a notifications socket open (all of them when untracked or
     when Redis cannot tell: a live message is best effort, never worth failing a task)."""
     wanted = list(dict.fromkeys(user_ids))
-    client = _client()
-    if client is None or not wanted:
-        return set(wanted)
     try:
-        counts = client.hmget(ONLINE, [str(user_id) for user_id in wanted])
+        listening = shared_redis.listened(ONLINE, [str(user_id) for user_id in wanted])
     except Exception:
         logger.warning("notification presence unavailable", exc_info=True)
         return set(wanted)
-    return {user_id for user_id, count in zip(wanted, counts, strict=True) if count and int(count) > 0}
+    return set(wanted) if listening is None else {user_id for user_id in wanted if str(user_id) in listening}
 
 
 def user_group(user_id: int) -> str:

@@ -30,6 +30,7 @@ from apps.engagement.events import (
     LikeChange,
     Tick,
     WatchSession,
+    epoch_us,
     summarize_ticks,
 )
 from apps.engagement.store.port import StoreUnavailable
@@ -46,8 +47,7 @@ _GROUP_NS = uuid.UUID("6f1c2a52-3d0e-4c8e-9b7a-0d2f5e8c4a11")  # watch event gro
 T = TypeVar("T")
 
 
-def _us(at: datetime) -> int:
-    return int(at.timestamp() * 1_000_000)
+_us = epoch_us
 
 
 def _shard(value: Any, shards: int) -> int:
@@ -75,7 +75,7 @@ def _pack(group: Sequence[EngagementEvent]) -> tuple[uuid.UUID, str, dict[str, T
 
 
 def _unpack(cell: str | None) -> Iterator[tuple[str, Tick]]:
-    for item in (cell or "").split(";") if cell else ():
+    for item in cell.split(";") if cell else ():
         event_hex, kind, watch_ms, position_ms, duration_ms, at_us = item.split(",")
         yield event_hex, (kind, int(watch_ms), int(position_ms), int(duration_ms), int(at_us))
 
