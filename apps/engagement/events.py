@@ -113,11 +113,19 @@ class WatchSession:
 
 @dataclass(frozen=True)
 class AffinitySignal:
+    """One contribution of a user's engagement with a video towards a creator or a hashtag.
+
+    ``part`` names the contribution within (user, target, video): an event's id for likes,
+    shares, counted views, skips and rewatches, "completed" for finishing the video (once per
+    viewer and video however often). Stores keep one value per part, so any replay, however
+    its events are grouped, rewrites the same parts."""
+
     user_id: int
     kind: str  # "creator" or "hashtag"
     key: str
+    video_id: int
+    part: str
     weight: float
-    event_id: uuid.UUID
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -92,47 +92,31 @@ class VideoLikeRecent(CqlModel):
     user_id = columns.BigInt(primary_key=True)
 
 
-class WatchEventGroup(CqlModel):
-    """Playback events of one viewer on one video, as written together: one row per (viewer,
-    video) of a worker batch, the events packed in ``events`` (a player's batch of 100 events
-    on 20 videos is 20 rows, not 100). A replay may pack the same events differently; readers
-    dedupe by event id. The source of the watch session."""
-
-    __table_name__ = "watch_event_groups"
-    __options__ = {"default_time_to_live": 90 * DAY_S}
-    viewer_key = columns.Text(partition_key=True)
-    video_id = columns.BigInt(partition_key=True)
-    group_id = columns.UUID(primary_key=True)  # uuid5 of the group's event ids: a replay rewrites it
-    events = columns.Text()  # "event_id hex,kind,watch_ms,position_ms,duration_ms,occurred_at µs;..."
-
-
 class WatchSessionRow(CqlModel):
-    """Per (viewer, video): total watch time, completion, plays and rewatches (recomputed, idempotent)."""
+    """Per (viewer, video): the playback events of the session, keyed by event id (so replays
+    and late events only add or rewrite entries, never count twice). Written blind, one row
+    per (viewer, video) of a worker batch; totals, completion, plays and rewatches are derived
+    on read (events.summarize_ticks)."""
 
     __table_name__ = "watch_sessions"
     __options__ = {"default_time_to_live": 180 * DAY_S}
     viewer_key = columns.Text(partition_key=True)
     video_id = columns.BigInt(primary_key=True, clustering_order="DESC")
-    total_watch_ms = columns.BigInt()
-    max_position_ms = columns.Integer()
-    duration_ms = columns.Integer()
-    plays = columns.Integer()
-    rewatches = columns.Integer()
-    completed = columns.Boolean()
-    first_at = columns.DateTime()
-    last_at = columns.DateTime()
+    ticks = columns.Map(columns.Text, columns.Text)  # event id hex -> "kind,watch_ms,position_ms,duration_ms,µs"
 
 
-class AffinitySignalRow(CqlModel):
-    """Per-user signals towards creators and hashtags; summed on read, expire after 30 days."""
+class AffinityByVideo(CqlModel):
+    """Per user, target (creator or hashtag) and video: the engagement's parts and their
+    weights (a like, a share, a counted view, a skip or a rewatch by event id; "completed"
+    once). Summed on read; each part expires 30 days after it was written."""
 
-    __table_name__ = "affinity_signals"
+    __table_name__ = "affinity_by_video"
     __options__ = {"default_time_to_live": 30 * DAY_S}
     user_id = columns.BigInt(partition_key=True)
     kind = columns.Text(partition_key=True)
     key = columns.Text(primary_key=True)
-    event_id = columns.UUID(primary_key=True)
-    weight = columns.Float()
+    video_id = columns.BigInt(primary_key=True)
+    parts = columns.Map(columns.Text, columns.Float)
     at = columns.DateTime()
 
 
@@ -143,9 +127,8 @@ CASSANDRA_TABLES = [
     LikeState,
     VideoLiker,
     VideoLikeRecent,
-    WatchEventGroup,
     WatchSessionRow,
-    AffinitySignalRow,
+    AffinityByVideo,
 ]
 
 

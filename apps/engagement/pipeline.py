@@ -12,7 +12,6 @@ import logging
 import os
 import socket
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,25 +20,25 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from apps.engagement import redis_keys as keys
-from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange, WatchSession
+from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
 from apps.engagement.models import DeadLetter
 from apps.engagement.store import StoreUnavailable, get_store
 
 log = logging.getLogger(__name__)
 
-# Affinity weights of one event towards its creator and each of its hashtags.
+# Affinity weight of each part of a user's engagement with a video, towards its creator and
+# each of its hashtags. Event parts are keyed by the event's id; finishing the video counts
+# once per (viewer, video) however many plays complete it, each rewatch (loop) counts.
 AFFINITY_WEIGHTS = {
     Kind.LIKE: 3.0,
     Kind.SHARE: 4.0,
     Kind.VIEW: 1.0,
     Kind.SKIP: -1.0,
+    Kind.LOOP: 1.5,
 }
-# Completing and rewatching count per watch session: one signal per (viewer, video, target),
-# rewritten with the session's total whenever the session is recomputed (so replays and
-# later events change it, never add to it), instead of one row per complete or loop event.
-SESSION_COMPLETED_WEIGHT = 1.0
-SESSION_REWATCH_WEIGHT = 1.5
-_SESSION_SIGNALS = uuid.UUID("2b7e5a0c-9f4d-4e21-8c3a-5d6b1f0e7a92")
+COMPLETED_PART = "completed"
+COMPLETED_WEIGHT = 1.0
+COMPLETION_SHARE = 0.95  # as watch sessions define completed
 RETRYABLE = (StoreUnavailable, DatabaseError, redis.RedisError)
 
 
@@ -54,40 +53,39 @@ def _targets(video: dict) -> list[tuple[str, str]]:
     return [("creator", str(video["creator_id"]))] + [("hashtag", tag) for tag in video["hashtags"]]
 
 
+def _completes(event: EngagementEvent) -> bool:
+    if event.kind == Kind.COMPLETE:
+        return True
+    return event.kind in PLAYBACK_KINDS and 0 < event.duration_ms * COMPLETION_SHARE <= event.position_ms
+
+
 def _signals(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> list[AffinitySignal]:
+    """Each event's parts towards the video's creator and hashtags. Parts have stable keys
+    (the event id, or "completed"), so a replay rewrites the same values, whatever batch the
+    events come back in, and nothing here reads what was stored before."""
     signals = []
     for event in events:
+        if event.user_id is None:  # anonymous viewers have no affinities
+            continue
+        parts = []
         weight = AFFINITY_WEIGHTS.get(event.kind)
-        if weight is None or event.user_id is None:
-            continue
-        for kind, key in _targets(meta[event.video_id]):
-            signal_id = uuid.uuid5(event.event_id, f"{kind}:{key}")  # stable: replays rewrite the same row
-            signals.append(
-                AffinitySignal(
-                    user_id=event.user_id, kind=kind, key=key, weight=weight, event_id=signal_id, at=event.occurred_at
+        if weight is not None:
+            parts.append((event.event_id.hex, weight))
+        if _completes(event):
+            parts.append((COMPLETED_PART, COMPLETED_WEIGHT))
+        for part, part_weight in parts:
+            for kind, key in _targets(meta[event.video_id]):
+                signals.append(
+                    AffinitySignal(
+                        user_id=event.user_id,
+                        kind=kind,
+                        key=key,
+                        video_id=event.video_id,
+                        part=part,
+                        weight=part_weight,
+                        at=event.occurred_at,
+                    )
                 )
-            )
-    return signals
-
-
-def _session_signals(sessions: Sequence[WatchSession], meta: dict[int, dict]) -> list[AffinitySignal]:
-    signals = []
-    for session in sessions:
-        weight = SESSION_COMPLETED_WEIGHT * session.completed + SESSION_REWATCH_WEIGHT * session.rewatches
-        if not weight or not session.viewer_key.startswith("u:"):  # anonymous viewers have no affinities
-            continue
-        for kind, key in _targets(meta[session.video_id]):
-            signal_id = uuid.uuid5(_SESSION_SIGNALS, f"{session.viewer_key}:{session.video_id}:{kind}:{key}")
-            signals.append(
-                AffinitySignal(
-                    user_id=int(session.viewer_key[2:]),
-                    kind=kind,
-                    key=key,
-                    weight=weight,
-                    event_id=signal_id,
-                    at=session.last_at or session.first_at,
-                )
-            )
     return signals
 
 
@@ -111,7 +109,7 @@ def _notify_likes(events: Sequence[EngagementEvent], meta: dict[int, dict]) -> N
 
 
 def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
-    """Write one batch to the store (event log, likes, watch events and sessions, affinity)
+    """Write one batch to the store (event log, likes, watch sessions, affinity)
     and hand likes to notifications. Returns the events whose video no longer exists (not written)."""
     from apps.videos import facade as videos
 
@@ -121,7 +119,7 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
     known = [e for e in events if e.video_id in meta]
     store = get_store()
     # The per-video log and the user's history keep what people look back on (likes, unlikes,
-    # shares, counted views); raw playback ticks live once, in the viewer's watch events,
+    # shares, counted views); raw playback ticks live once, in the viewer's watch session,
     # instead of three times over.
     store.record_events([e for e in known if e.kind not in PLAYBACK_KINDS])
     store.apply_likes(
@@ -133,8 +131,8 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
             if e.kind in (Kind.LIKE, Kind.UNLIKE) and e.user_id is not None
         ]
     )
-    sessions = store.record_watch([e for e in known if e.kind in PLAYBACK_KINDS])
-    store.add_affinity(_signals(known, meta) + _session_signals(sessions, meta))
+    store.record_watch([e for e in known if e.kind in PLAYBACK_KINDS])
+    store.add_affinity(_signals(known, meta))
     _notify_likes(known, meta)
     return [e for e in events if e.video_id not in meta]
 

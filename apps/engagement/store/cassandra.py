@@ -6,7 +6,6 @@ microseconds, so the latest intent wins in any arrival order, including for dele
 """
 
 import heapq
-import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -42,8 +41,6 @@ CONCURRENCY = 64
 BATCH_ROWS = 50  # rows per single-partition batch (stays under Cassandra's batch size limits)
 BATCH_PARTITIONS = 10  # single-row partitions per batch (unlogged_batch_across_partitions_warn_threshold)
 DAY_S = 86400
-SESSIONS_PER_READ = 50  # partitions per IN read of watch events
-_GROUP_NS = uuid.UUID("6f1c2a52-3d0e-4c8e-9b7a-0d2f5e8c4a11")  # watch event group ids
 T = TypeVar("T")
 
 
@@ -62,22 +59,14 @@ def _month(at: datetime) -> int:
     return at.year * 100 + at.month
 
 
-def _pack(group: Sequence[EngagementEvent]) -> tuple[uuid.UUID, str, dict[str, Tick]]:
-    """A group of playback events as one cell ("id,kind,watch,position,duration,µs;..."), an id
-    derived from its events, and the events as ticks by id."""
-    ticks = {
-        e.event_id.hex: (str(e.kind), e.watch_ms, e.position_ms, e.duration_ms, _us(e.occurred_at)) for e in group
-    }
-    ordered = sorted(ticks)
-    group_id = uuid.uuid5(_GROUP_NS, ",".join(ordered))
-    cell = ";".join(f"{event_hex},{','.join(map(str, ticks[event_hex]))}" for event_hex in ordered)
-    return group_id, cell, ticks
+def _tick_cell(event: EngagementEvent) -> str:
+    """A playback event as a watch session keeps it: "kind,watch_ms,position_ms,duration_ms,µs"."""
+    return f"{event.kind},{event.watch_ms},{event.position_ms},{event.duration_ms},{_us(event.occurred_at)}"
 
 
-def _unpack(cell: str | None) -> Iterator[tuple[str, Tick]]:
-    for item in cell.split(";") if cell else ():
-        event_hex, kind, watch_ms, position_ms, duration_ms, at_us = item.split(",")
-        yield event_hex, (kind, int(watch_ms), int(position_ms), int(duration_ms), int(at_us))
+def _tick(cell: str) -> Tick:
+    kind, watch_ms, position_ms, duration_ms, at_us = cell.split(",")
+    return kind, int(watch_ms), int(position_ms), int(duration_ms), int(at_us)
 
 
 def _rows(result: Any) -> list[SimpleNamespace]:
@@ -406,121 +395,53 @@ class CassandraStore:
 
     # --- watch sessions ---------------------------------------------------------------------------
 
-    def record_watch(self, events: Sequence[EngagementEvent]) -> list[WatchSession]:
-        groups: dict[tuple[str, int], list[EngagementEvent]] = defaultdict(list)
+    def record_watch(self, events: Sequence[EngagementEvent]) -> None:
+        """Add the events to their sessions' tick maps, keyed by event id: blind writes (no
+        read before them), one row per (viewer, video) of the batch in the viewer's partition,
+        and a replay, however its events are grouped, rewrites the same map entries."""
+        ticks: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
         for e in events:
             if e.kind in PLAYBACK_KINDS:
-                groups[(e.viewer_key, e.video_id)].append(e)
-        packed = {session: _pack(group) for session, group in groups.items()}
-        self._run_by_partition(  # one row per (viewer, video) of this batch, not one per event
-            "INSERT INTO {ks}.watch_event_groups (viewer_key, video_id, group_id, events) VALUES (?, ?, ?, ?)",
-            [(viewer_key, video_id, group_id, cell) for (viewer_key, video_id), (group_id, cell, _) in packed.items()],
-            key=lambda row: row[:2],
+                ticks[(e.viewer_key, e.video_id)][e.event_id.hex] = _tick_cell(e)
+        self._run_by_partition(
+            "UPDATE {ks}.watch_sessions SET ticks = ticks + ? WHERE viewer_key = ? AND video_id = ?",
+            [(cells, viewer_key, video_id) for (viewer_key, video_id), cells in ticks.items()],
+            key=lambda row: row[1],
         )
-        sessions = self._recompute_sessions(
-            sorted(groups), written={session: (group_id, ticks) for session, (group_id, _, ticks) in packed.items()}
-        )
-        self._run_by_partition(  # a player's sessions share its partition: one batch
-            "INSERT INTO {ks}.watch_sessions (viewer_key, video_id, total_watch_ms, max_position_ms, duration_ms, plays,"
-            " rewatches, completed, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    s.viewer_key,
-                    s.video_id,
-                    s.total_watch_ms,
-                    s.max_position_ms,
-                    s.duration_ms,
-                    s.plays,
-                    s.rewatches,
-                    s.completed,
-                    s.first_at,
-                    s.last_at,
-                )
-                for s in sessions
-            ],
-            key=lambda row: row[0],
-        )
-        return sessions
-
-    def _recompute_sessions(
-        self, touched: Sequence[tuple[str, int]], *, written: dict[tuple[str, int], tuple[uuid.UUID, dict[str, Tick]]]
-    ) -> list[WatchSession]:
-        """Each touched session recomputed from all its events: one read per viewer (its
-        sessions' partitions with IN), the viewers read concurrently. Events are deduplicated
-        by id: a replayed batch may have packed them into other groups. The group this batch
-        just wrote is taken from memory, not decoded again."""
-        if not touched:
-            return []
-        cql = "SELECT video_id, group_id, events FROM {ks}.watch_event_groups WHERE viewer_key = ? AND video_id IN ?"
-        by_viewer: dict[str, list[int]] = defaultdict(list)
-        for viewer_key, video_id in touched:
-            by_viewer[viewer_key].append(video_id)
-        reads = [
-            (viewer_key, video_ids[start : start + SESSIONS_PER_READ])
-            for viewer_key, video_ids in by_viewer.items()
-            for start in range(0, len(video_ids), SESSIONS_PER_READ)
-        ]
-        with _translate_errors():
-            results = execute_concurrent_with_args(
-                self.session,
-                self._stmt(cql),
-                reads,
-                concurrency=CONCURRENCY,
-                results_generator=False,
-                raise_on_first_error=True,
-            )
-        ticks: dict[tuple[str, int], dict[str, Tick]] = {
-            session: dict(written[session][1]) for session in touched if session in written
-        }
-        for (viewer_key, _), (_, rows) in zip(reads, results, strict=True):
-            for r in _rows(rows):
-                session = (viewer_key, r.video_id)
-                if session in written and r.group_id == written[session][0]:
-                    continue  # ours: already in memory
-                found = ticks.setdefault(session, {})
-                for event_hex, tick in _unpack(r.events):
-                    found.setdefault(event_hex, tick)
-        return [
-            summarize_ticks(viewer_key=viewer_key, video_id=video_id, ticks=ticks.get((viewer_key, video_id), {}).values())
-            for viewer_key, video_id in touched
-        ]
 
     def watch_session(self, *, viewer_key: str, video_id: int) -> WatchSession | None:
         rows = self._query(
-            "SELECT total_watch_ms, max_position_ms, duration_ms, plays, rewatches, completed, first_at, last_at"
-            " FROM {ks}.watch_sessions WHERE viewer_key = ? AND video_id = ?",
-            (viewer_key, video_id),
+            "SELECT ticks FROM {ks}.watch_sessions WHERE viewer_key = ? AND video_id = ?", (viewer_key, video_id)
         )
-        if not rows:
+        if not rows or not rows[0].ticks:
             return None
-        r = rows[0]
-        return WatchSession(
-            viewer_key=viewer_key,
-            video_id=video_id,
-            total_watch_ms=r.total_watch_ms,
-            max_position_ms=r.max_position_ms,
-            duration_ms=r.duration_ms,
-            plays=r.plays,
-            rewatches=r.rewatches,
-            completed=r.completed,
-            first_at=_aware(r.first_at),
-            last_at=_aware(r.last_at),
-        )
+        ticks = [_tick(cell) for cell in rows[0].ticks.values()]
+        return summarize_ticks(viewer_key=viewer_key, video_id=video_id, ticks=ticks)
 
     # --- affinity --------------------------------------------------------------------------------
 
     def add_affinity(self, signals: Sequence[AffinitySignal]) -> None:
+        """One row per (user, target, video) of the batch: its parts added to the row's map
+        (blind writes, a replay rewrites the same entries); a user's rows of one kind share a
+        partition, so a player's batch is one or two mutations."""
+        rows: dict[tuple[int, str, str, int], tuple[dict[str, float], datetime]] = {}
+        for s in signals:
+            parts, at = rows.setdefault((s.user_id, s.kind, s.key, s.video_id), ({}, s.at))
+            parts[s.part] = s.weight
+            if s.at > at:
+                rows[(s.user_id, s.kind, s.key, s.video_id)] = (parts, s.at)
         self._run_by_partition(
-            "INSERT INTO {ks}.affinity_signals (user_id, kind, key, event_id, weight, at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(s.user_id, s.kind, s.key, s.event_id, s.weight, s.at) for s in signals],
-            key=lambda row: row[:2],
+            "UPDATE {ks}.affinity_by_video SET parts = parts + ?, at = ?"
+            " WHERE user_id = ? AND kind = ? AND key = ? AND video_id = ?",
+            [(parts, at, *row_key) for row_key, (parts, at) in rows.items()],
+            key=lambda row: row[2:4],
         )
 
     def affinities(self, *, user_id: int, kind: str, limit: int = 20) -> list[tuple[str, float]]:
         rows = self._query(
-            "SELECT key, weight FROM {ks}.affinity_signals WHERE user_id = ? AND kind = ?", (user_id, kind)
+            "SELECT key, parts FROM {ks}.affinity_by_video WHERE user_id = ? AND kind = ?", (user_id, kind)
         )
         scores: dict[str, float] = defaultdict(float)
         for row in rows:
-            scores[row.key] += row.weight
+            scores[row.key] += sum((row.parts or {}).values())
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]

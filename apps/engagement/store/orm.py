@@ -4,6 +4,7 @@ Same contract as the Cassandra adapter: idempotent by event id / natural key, li
 converge to the latest intent by event time.
 """
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,6 +28,8 @@ from apps.engagement.models import (
     WatchSessionRecord,
 )
 from apps.engagement.store.port import StoreUnavailable
+
+_PARTS = uuid.UUID("0b8f4f1e-6a7c-4d2b-9e35-71c2d4a8f6b0")  # affinity rows: one per (video, part)
 
 
 def _event(row: EventRecord | WatchRecord, **extra: object) -> EngagementEvent:
@@ -126,7 +129,7 @@ class OrmStore:
         return list(rows.values_list("user_id", flat=True))
 
     @transaction.atomic
-    def record_watch(self, events: Sequence[EngagementEvent]) -> list[WatchSession]:
+    def record_watch(self, events: Sequence[EngagementEvent]) -> None:
         playback = [e for e in events if e.kind in PLAYBACK_KINDS]
         WatchRecord.objects.bulk_create(
             [
@@ -144,7 +147,6 @@ class OrmStore:
             ],
             ignore_conflicts=True,
         )
-        sessions = []
         for viewer_key, video_id in sorted({(e.viewer_key, e.video_id) for e in playback}):
             rows = WatchRecord.objects.filter(viewer_key=viewer_key, video_id=video_id)
             session = summarize_watch(viewer_key=viewer_key, video_id=video_id, events=[_event(r) for r in rows])
@@ -165,8 +167,6 @@ class OrmStore:
                     )
                 },
             )
-            sessions.append(session)
-        return sessions
 
     def watch_session(self, *, viewer_key: str, video_id: int) -> WatchSession | None:
         row = WatchSessionRecord.objects.filter(viewer_key=viewer_key, video_id=video_id).first()
@@ -188,7 +188,14 @@ class OrmStore:
     def add_affinity(self, signals: Sequence[AffinitySignal]) -> None:
         AffinityRecord.objects.bulk_create(
             [
-                AffinityRecord(user_id=s.user_id, kind=s.kind, key=s.key, event_id=s.event_id, weight=s.weight, at=s.at)
+                AffinityRecord(
+                    user_id=s.user_id,
+                    kind=s.kind,
+                    key=s.key,
+                    event_id=uuid.uuid5(_PARTS, f"{s.video_id}:{s.part}"),  # one row per (target, video, part)
+                    weight=s.weight,
+                    at=s.at,
+                )
                 for s in signals
             ],
             ignore_conflicts=True,
