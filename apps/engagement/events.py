@@ -74,6 +74,39 @@ class EngagementEvent:
             "creator_id": self.creator_id,
         }
 
+    def to_row(self) -> list[Any]:
+        """The event as a compact row (a batch's stream entry holds one list of rows)."""
+        return [
+            str(self.event_id),
+            str(self.kind),
+            self.video_id,
+            self.occurred_at.isoformat(),
+            self.user_id,
+            self.session_id,
+            self.watch_ms,
+            self.position_ms,
+            self.duration_ms,
+            self.target,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> "EngagementEvent":
+        event_id, kind, video_id, occurred_at, user_id, session_id, watch_ms, position_ms, duration_ms, target = row
+        if not isinstance(kind, str) or type(video_id) is not int:
+            raise TypeError("kind is text and video_id an integer")
+        return cls(
+            uuid.UUID(event_id),
+            kind,
+            video_id,
+            datetime.fromisoformat(occurred_at),
+            user_id,
+            session_id,
+            watch_ms,
+            position_ms,
+            duration_ms,
+            target,
+        )
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "EngagementEvent":
         values = dict(data)

@@ -139,28 +139,30 @@ if redis.call('HEXISTS', KEYS[10], ARGV[1]) == 1 then redis.call('SADD', KEYS[6]
 return {1, n, kick}
 """.replace("@EPOCH@", keys.ACCOUNT_EPOCH_PREFIX).replace("@BLOCKS@", keys.BLOCKS_PREFIX)
 
-# ARGV[4] is a JSON array with 11 strings per event (see _batch_items). The accepted events
-# (and the views they count) go to the stream as one entry, a JSON array (field "b"): one
-# entry per request instead of one per event, for Redis and for the workers that read it.
+# ARGV[4] is a JSON array with 9 strings per event (see _batch_items). ARGV[5] is the
+# request's events as one JSON document (see _batch_payload), opaque here: if any event is
+# new, it goes to the stream as one entry (field "p") with the statuses decided here (field
+# "m": "0" duplicate, "1" accepted, "2" accepted and counted as a view). The workers skip the
+# duplicates and derive the counted views (their ids are deterministic). One entry and one
+# JSON encoding per request, for Redis and for the workers that read it.
 _BATCH_LUA = """
 if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[3]) then return {-1} end
 local win, kick_ms = ARGV[1], ARGV[2]
-local statuses, added = {}, {}
+local statuses, any = {}, false
 for i, e in ipairs(cjson.decode(ARGV[4])) do
   local status = 0
-  if redis.call('SET', e[1], '1', 'NX', 'EX', e[11]) then
-    added[#added + 1] = e[5]
+  if redis.call('SET', e[1], '1', 'NX', 'EX', e[9]) then
+    any = true
     status = 1
-    local bump = e[10]
+    local bump = e[8]
     if e[2] ~= '' and redis.call('SET', e[2], '1', 'NX', 'EX', win) then
-      added[#added + 1] = e[6]
       bump = 'views'
       status = 2
     end
     if bump ~= '' then
       local vc = e[3]
       if redis.call('EXISTS', vc) == 0 then
-        redis.call('HSET', vc, 'likes', e[7], 'views', e[8], 'shares', e[9], 'v', 0)
+        redis.call('HSET', vc, 'likes', e[5], 'views', e[6], 'shares', e[7], 'v', 0)
       end
       redis.call('HINCRBY', vc, bump, 1)
       redis.call('HINCRBY', vc, 'v', 1)
@@ -171,8 +173,8 @@ for i, e in ipairs(cjson.decode(ARGV[4])) do
   statuses[i] = status
 end
 local kick = 0
-if #added > 0 then
-  redis.call('XADD', KEYS[1], '*', 'b', '[' .. table.concat(added, ',') .. ']')
+if any then
+  redis.call('XADD', KEYS[1], '*', 'p', ARGV[5], 'm', table.concat(statuses))
   if redis.call('SET', KEYS[3], '1', 'NX', 'PX', kick_ms) then kick = 1 end
 end
 return {statuses, kick}
@@ -288,22 +290,18 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     return LikeResult(status="accepted" if status == 1 else "duplicate", liked=liked, like_count=max(int(count), 0))
 
 
-def _batch_items(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> str:
+def _batch_items(items: list[tuple[EngagementEvent, dict[str, Any], str]], window: int) -> str:
     """The script's per-event input as one JSON argument (a hundred events were 1,100
     arguments, each encoded on its own by the client: a quarter of a batch request's CPU)."""
-    window = int(now().timestamp()) // settings.VIEW_WINDOW_S
     rows: list[list[str]] = []
     for event, info, bump in items:
         counts_view = bump == "" and qualifies_as_view(event, duration_ms=info["duration_ms"])
-        view = view_event(event, window) if counts_view else None
         rows.append(
             [
                 keys.event_seen(str(event.event_id)),
-                keys.view_window(event.video_id, event.viewer_key, window) if view else "",
+                keys.view_window(event.video_id, event.viewer_key, window) if counts_view else "",
                 keys.counters(event.video_id),
                 str(event.video_id),
-                json.dumps(event.to_json()),
-                json.dumps(view.to_json()) if view else "",
                 *(str(seed) for seed in _seeds(info)),
                 bump,
                 str(EVENT_SEEN_TTL_S),
@@ -312,15 +310,51 @@ def _batch_items(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> st
     return json.dumps(rows)
 
 
+def _batch_payload(events: list[EngagementEvent], window: int) -> str:
+    """A batch's stream entry: the view window and the events as rows, in one encoding."""
+    return json.dumps({"w": window, "e": [event.to_row() for event in events]})
+
+
+def decode_batch(payload: str, statuses: str) -> tuple[list[EngagementEvent], list[Any]]:
+    """The events of a batch entry the script kept (status "1" or "2"), with the views the
+    "2"s counted, and the rows that could not be decoded. ValueError/TypeError/KeyError if the
+    entry itself is not one."""
+    data = json.loads(payload)
+    window, rows = data["w"], data["e"]
+    if not isinstance(rows, list) or len(rows) != len(statuses):
+        raise ValueError("a batch entry has one status per event")
+    events: list[EngagementEvent] = []
+    bad: list[Any] = []
+    for row, status in zip(rows, statuses, strict=True):
+        if status == "0":
+            continue
+        try:
+            event = EngagementEvent.from_row(row)
+        except (ValueError, TypeError, AttributeError):
+            bad.append(row)
+            continue
+        events.append(event)
+        if status == "2":
+            events.append(view_event(event, window))
+    return events, bad
+
+
 def _redis_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:
     """Statuses per event: 0 duplicate, 1 accepted, 2 accepted and counted as a view."""
     if not items:
         return []
     try:
+        window = int(now().timestamp()) // settings.VIEW_WINDOW_S
         result = _run(
             "batch",
             keys=[keys.STREAM, keys.DIRTY, keys.KICK, keys.LIVE, keys.WATCHERS],
-            args=[settings.VIEW_WINDOW_S, settings.ENGAGEMENT_KICK_MS, MAX_BATCH_BACKLOG, _batch_items(items)],
+            args=[
+                settings.VIEW_WINDOW_S,
+                settings.ENGAGEMENT_KICK_MS,
+                MAX_BATCH_BACKLOG,
+                _batch_items(items, window),
+                _batch_payload([event for event, _, _ in items], window),
+            ],
         )
     except redis.RedisError as exc:
         raise EngagementUnavailable() from exc

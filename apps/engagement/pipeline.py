@@ -168,28 +168,35 @@ _EVENTS_PER_ENTRY = {"seen": 1.0}
 
 
 def _decode(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[tuple[str, str]]]:
-    """Events of the entries (field ``e``: one event; ``b``: a JSON array, one request's
-    events), and what could not be decoded (whole entries or single events of a batch)."""
+    """Events of the entries (field ``e``: one event, as JSON; ``p`` and ``m``: one request's
+    events as rows and their statuses, ingest.decode_batch), and what could not be decoded
+    (whole entries, or single rows of a batch)."""
+    from apps.engagement.ingest import decode_batch
+
     decoded: list[tuple[str, EngagementEvent]] = []
     poison: list[tuple[str, str]] = []
     for raw_id, fields in entries:
         sid = raw_id.decode()
-        packed = fields.get(b"b")
-        payload = (packed if packed is not None else fields.get(b"e") or b"").decode(errors="replace")
+        packed = fields.get(b"p")
+        if packed is not None:
+            payload = packed.decode(errors="replace")
+            try:
+                events, bad = decode_batch(payload, fields.get(b"m", b"").decode(errors="replace"))
+            except (ValueError, TypeError, KeyError) as exc:
+                poison.append((sid, payload))
+                log.warning("malformed engagement batch %s: %s", sid, exc)
+                continue
+            decoded += [(sid, event) for event in events]
+            poison += [(sid, json.dumps(row)) for row in bad]
+            if bad:
+                log.warning("%d malformed engagement events in %s", len(bad), sid)
+            continue
+        payload = (fields.get(b"e") or b"").decode(errors="replace")
         try:
-            values = json.loads(payload)
-            if packed is not None and not isinstance(values, list):
-                raise TypeError("a batch entry holds a JSON array")
-        except (ValueError, TypeError) as exc:
+            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             poison.append((sid, payload))
             log.warning("malformed engagement entry %s: %s", sid, exc)
-            continue
-        for value in values if packed is not None else [values]:
-            try:
-                decoded.append((sid, EngagementEvent.from_json(value)))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                poison.append((sid, json.dumps(value) if packed is not None else payload))
-                log.warning("malformed engagement event in %s: %s", sid, exc)
     return decoded, poison
 
 

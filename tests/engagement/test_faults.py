@@ -268,18 +268,24 @@ def test_a_playback_batch_is_one_stream_entry_and_survives_a_killed_worker(
 
 
 def test_a_malformed_event_inside_a_batch_entry_is_dead_lettered_alone(viewer, video, redis_client):
-    good = _plays(video, 2)
-    entry = [*(dict(e, user_id=viewer.pk) for e in good), {"kind": "progress"}]
-    redis_client.xadd(keys.STREAM, {"b": json.dumps(entry)})
-    redis_client.xadd(keys.STREAM, {"b": "[not json"})
+    from apps.engagement.events import EngagementEvent
+
+    good = [EngagementEvent.from_json(dict(e, user_id=viewer.pk)).to_row() for e in _plays(video, 3)]
+    rows = [*good, ["not-a-uuid", "progress", video.pk, good[0][3], viewer.pk, "", 1, 1, 1, ""]]
+    # the script kept the first two and the bad one; the third was a duplicate
+    redis_client.xadd(keys.STREAM, {"p": json.dumps({"w": 1, "e": rows}), "m": "1101"})
+    redis_client.xadd(keys.STREAM, {"p": "{not json", "m": "1"})
+    redis_client.xadd(keys.STREAM, {"p": json.dumps({"w": 1, "e": good}), "m": "11"})  # a status short
 
     pipeline.drain(consumer="w1", budget_s=10)
 
     assert redis_client.xlen(keys.STREAM) == 0
     session = get_store().watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
-    assert session.total_watch_ms == 8_000
+    assert session.total_watch_ms == 8_000  # the two kept events, not the duplicate
     letters = sorted(DeadLetter.objects.values_list("reason", "payload"))
-    assert letters == [("malformed", "[not json"), ("malformed", json.dumps({"kind": "progress"}))]
+    assert letters == sorted(
+        [("malformed", json.dumps(rows[3])), ("malformed", "{not json"), ("malformed", json.dumps({"w": 1, "e": good}))]
+    )
 
 
 def test_past_its_deadline_a_worker_acknowledges_what_it_wrote_and_leaves_the_rest_for_its_next_drain(
