@@ -189,3 +189,7 @@ def test_counted_views_and_shares_are_exact_and_replay_safe(store):
     assert store.count_events(video_id=1, kind=Kind.VIEW) == 40
     assert store.count_events(video_id=1, kind=Kind.SHARE) == 1
     assert store.count_events(video_id=2, kind=Kind.VIEW) == 0
+    # views are in their viewers' history, not in the video's log (which keeps the share)
+    assert [e.kind for e in store.user_history(user_id=3)] == [Kind.VIEW]
+    logged = store.video_events(video_id=1, since=NOW - timedelta(hours=1), until=NOW + timedelta(minutes=1))
+    assert [e.event_id for e in logged] == [share.event_id]

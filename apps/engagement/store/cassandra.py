@@ -26,6 +26,7 @@ from apps.engagement.events import (
     PLAYBACK_KINDS,
     AffinitySignal,
     EngagementEvent,
+    Kind,
     LikeChange,
     Tick,
     WatchSession,
@@ -181,7 +182,10 @@ class CassandraStore:
 
     def record_events(self, events: Sequence[EngagementEvent]) -> None:
         # Shard by viewer: one player's batch lands in one partition; a viral video's viewers
-        # still spread over all 16 shards.
+        # still spread over all 16 shards. Counted views stay out of the per-video log: they
+        # are kept per video in video_counted_events and per viewer in the history, and a
+        # third write per view (one more partition per video a player watched) was a third of
+        # the pipeline's cost for a player's batch.
         self._run_by_partition(
             "INSERT INTO {ks}.video_events_by_bucket (video_id, bucket, shard, occurred_at, event_id, kind, user_id,"
             " session_id, watch_ms, position_ms, duration_ms, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -201,6 +205,7 @@ class CassandraStore:
                     e.target,
                 )
                 for e in events
+                if e.kind != Kind.VIEW
             ],
             key=lambda row: row[:3],
         )

@@ -16,6 +16,7 @@ from apps.engagement.events import (
     PLAYBACK_KINDS,
     AffinitySignal,
     EngagementEvent,
+    Kind,
     LikeChange,
     WatchSession,
     summarize_watch,
@@ -79,7 +80,9 @@ class OrmStore:
     def video_events(
         self, *, video_id: int, since: datetime, until: datetime, kind: str | None = None
     ) -> list[EngagementEvent]:
-        rows = EventRecord.objects.filter(video_id=video_id, occurred_at__gte=since, occurred_at__lt=until)
+        rows = EventRecord.objects.filter(video_id=video_id, occurred_at__gte=since, occurred_at__lt=until).exclude(
+            kind=Kind.VIEW
+        )  # views are counted and in the history, not in the video's log (as in Cassandra)
         if kind is not None:
             rows = rows.filter(kind=kind)
         return [

@@ -21,7 +21,8 @@ class StoreUnavailable(ServiceUnavailable):
 class EngagementStore(Protocol):
     def ping(self) -> None: ...
 
-    # append-only event log (by video and time bucket; by user, newest first)
+    # append-only event log (by video and time bucket, counted views excepted; by user, newest
+    # first) and exact counts of views and shares
     def record_events(self, events: Sequence[EngagementEvent]) -> None: ...
     def video_events(
         self, *, video_id: int, since: datetime, until: datetime, kind: str | None = None
