@@ -76,11 +76,14 @@ def videos_access_info(video_ids: Sequence[int]) -> dict[int, dict]:
 
 
 def videos_for_signals(video_ids: list[int]) -> dict[int, dict]:
-    """Creator and hashtags of existing videos (one query each), for affinity signals."""
-    rows = Video.objects.filter(pk__in=video_ids).values_list("pk", "creator_id")
-    found = {pk: {"creator_id": creator_id, "hashtags": []} for pk, creator_id in rows}
-    for pk, name in Video.hashtags.through.objects.filter(video_id__in=found).values_list("video_id", "hashtag__name"):
-        found[pk]["hashtags"].append(name)
+    """Creator and hashtags of existing videos, for affinity signals: one query (a row per
+    video and hashtag; two queries cost the workers about twice the time for a batch of likes)."""
+    found: dict[int, dict] = {}
+    rows = Video.objects.filter(pk__in=video_ids).values_list("pk", "creator_id", "hashtags__name")
+    for pk, creator_id, name in rows:
+        video = found.setdefault(pk, {"creator_id": creator_id, "hashtags": []})
+        if name is not None:
+            video["hashtags"].append(name)
     return found
 
 

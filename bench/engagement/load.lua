@@ -1,14 +1,15 @@
 -- wrk load script of the engagement benchmark (bench/engagement/run.py drives it).
 --
---   wrk -t T -c C -d <seconds + grace> -s load.lua URL -- MODE SECONDS DATA_DIR OUT_JSON RUN_ID T SET [SET2]
+--   wrk -t T -c C -d <seconds + grace> -s load.lua URL -- MODE SECONDS DATA_DIR OUT_JSON RUN_ID T G0 SET [SET2]
 --
 -- MODE: floor | like | naive | playback | naive_playback. SET names a file DATA_DIR/SET.txt of
 -- video ids (one per line); like/naive with SET2 is the viral mix: 90 % of the requests on one
 -- hot video of SET, 10 % spread over SET2.
 --
--- Every request is numbered g = tid + k * T (k = the thread's k-th request), and the user and
--- video(s) are derived from g, so no (user, video) pair is ever liked twice and no playback
--- event id repeats: every accepted like and every counted view must show in the counters.
+-- Every request is numbered g = G0 + tid + k * T (k = the thread's k-th request), and the user
+-- and video(s) are derived from g, so no (user, video) pair is ever liked twice and no playback
+-- event id repeats: every accepted like and every counted view must show in the counters. The
+-- driver gives each slice of a phase its own block of users (G0 = slice x users / slices).
 -- After SECONDS a thread stops issuing engagement requests (it sends GET /health/live
 -- instead) and stops itself once every engagement request it issued has been answered, so
 -- wrk never abandons an engagement request in flight: "accepted" is exactly what the server
@@ -53,8 +54,9 @@ function init(args)
   run_id, nthreads = tonumber(args[5]), tonumber(args[6])
   tokens = read_lines(data .. "/tokens.txt")
   n_users = #tokens
-  if args[7] then set1 = read_ids(data .. "/" .. args[7] .. ".txt") end
-  if args[8] then set2 = read_ids(data .. "/" .. args[8] .. ".txt") end
+  g0 = tonumber(args[7])
+  if args[8] then set1 = read_ids(data .. "/" .. args[8] .. ".txt") end
+  if args[9] then set2 = read_ids(data .. "/" .. args[9] .. ".txt") end
   k, issued, answered, noops = 0, 0, 0, 0
   accepted, duplicates, errors, views, rejected = 0, 0, 0, 0, 0
   status_counts = {}
@@ -137,7 +139,7 @@ function request()
     noops = noops + 1
     return wrk.format("GET", "/health/live")
   end
-  local g = tid + k * nthreads
+  local g = g0 + tid + k * nthreads
   k = k + 1
   issued = issued + 1
   if mode == "floor" then

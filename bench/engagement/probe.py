@@ -60,7 +60,10 @@ class Probe:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.http = Http(args.http)
-        self.tokens = Path(args.tokens).read_text().split()
+        tokens = Path(args.tokens).read_text().split()
+        # the last token opens the websocket; the likers start at --token-offset, so probes of
+        # successive slices never like with the same user twice
+        self.tokens = tokens[args.token_offset : -1] + tokens[-1:]
         self.pending_ws: list[tuple[int, float, float]] = []  # (like_count, t_sent, t_answered)
         self.pending_pg: list[tuple[int, float, float]] = []
         self.lags: dict[str, list[float]] = {
@@ -159,6 +162,8 @@ class Probe:
             "counter_lag_from_send": summary(self.lags["counter_from_send"]),
             "pg_lag": {**summary(self.lags["pg"]), "unresolved": len(self.pending_pg)},
             "pg_lag_from_send": summary(self.lags["pg_from_send"]),
+            # every sample, so the driver can pool several probes (one per slice of the viral phase)
+            "samples": {"like_ms": self.like_ms, **self.lags},
         }
 
 
@@ -168,6 +173,7 @@ def main() -> None:
     parser.add_argument("--ws", required=True)
     parser.add_argument("--video", type=int, required=True)
     parser.add_argument("--tokens", required=True)
+    parser.add_argument("--token-offset", type=int, default=0)
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=5)
