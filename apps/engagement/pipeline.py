@@ -118,9 +118,9 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
     meta = videos.videos_for_signals(sorted({e.video_id for e in events}))
     known = [e for e in events if e.video_id in meta]
     store = get_store()
-    # The per-video log and the user's history keep what people look back on (likes, unlikes,
-    # shares, counted views); raw playback ticks live once, in the viewer's watch session,
-    # instead of three times over.
+    # The user's history keeps what people look back on (likes, unlikes, shares, counted views),
+    # the per-video log the same but the views (the store counts those per video); raw playback
+    # ticks live once, in the viewer's watch session.
     store.record_events([e for e in known if e.kind not in PLAYBACK_KINDS])
     store.apply_likes(
         [

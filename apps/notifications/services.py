@@ -1,5 +1,6 @@
 """Writes of notifications. Only Celery tasks call the event paths (never a request)."""
 
+import json
 import logging
 import random
 from collections import defaultdict
@@ -123,18 +124,32 @@ def settings_update(
 # --- recording events (tasks only) ------------------------------------------------
 
 
+def _columns(rows: list[tuple], width: int) -> list[list[Any]]:
+    """Rows as ``width`` column lists, for ``unnest(%s::type[], ...)``: a batch is a few array
+    parameters, not thousands of placeholders (the driver parses a long query's placeholders
+    in Python on every call: most of a batch's cost at hundreds of rows)."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
 def _claim_events(event_ids: list[str]) -> set[str]:
     """Insert the event ids; return those seen for the first time (ON CONFLICT DO NOTHING)."""
     if not event_ids:
         return set()
     table = ProcessedEvent._meta.db_table
-    placeholders = ",".join(["(%s, CURRENT_TIMESTAMP)"] * len(event_ids))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (event_id, created_at) VALUES {placeholders} "  # noqa: S608 - table name is ours
-            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-            event_ids,
-        )
+        if connection.vendor == "postgresql":  # one array parameter (see _unnest)
+            cursor.execute(
+                f"INSERT INTO {table} (event_id, created_at) SELECT e, CURRENT_TIMESTAMP"  # noqa: S608 - table name is ours
+                " FROM unnest(%s::varchar[]) AS e ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                [event_ids],
+            )
+        else:
+            placeholders = ",".join(["(%s, CURRENT_TIMESTAMP)"] * len(event_ids))
+            cursor.execute(
+                f"INSERT INTO {table} (event_id, created_at) VALUES {placeholders} "  # noqa: S608 - table name is ours
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                event_ids,
+            )
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -146,12 +161,12 @@ def _rows_for_update(keys: list[tuple]) -> dict[tuple, Notification]:
         # One join against the keys: an OR of hundreds of Q objects costs more Python to build
         # than the query costs PostgreSQL.
         table = connection.ops.quote_name(Notification._meta.db_table)
-        values = ",".join(["(%s::bigint, %s::varchar, %s::varchar, %s::bigint)"] * len(keys))
         found: Any = Notification.objects.raw(
-            f"SELECT n.* FROM {table} n JOIN (VALUES {values}) AS k(recipient_id, kind, target_key, bucket)"  # noqa: S608
+            f"SELECT n.* FROM {table} n JOIN unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[])"  # noqa: S608
+            " AS k(recipient_id, kind, target_key, bucket)"
             " ON n.recipient_id = k.recipient_id AND n.kind = k.kind AND n.target_key = k.target_key"
             " AND n.bucket = k.bucket WHERE NOT n.is_read ORDER BY n.id FOR UPDATE OF n",
-            [value for key in keys for value in key],
+            _columns(keys, 4),
         )
     else:
         match = Q()
@@ -163,28 +178,28 @@ def _rows_for_update(keys: list[tuple]) -> dict[tuple, Notification]:
 
 def _save_aggregates(rows: list[Notification]) -> None:
     """Write the aggregated fields of locked rows: one statement on PostgreSQL (bulk_update's
-    CASE per row and field costs milliseconds of Python per hundred rows)."""
+    CASE per row and field costs milliseconds of Python per hundred rows), its values as arrays."""
     fields = ["actor_count", "recent_actor_ids", "data", "updated_at"]
     if connection.vendor != "postgresql":
         Notification.objects.bulk_update(rows, fields)
         return
     opts = Notification._meta
     table = connection.ops.quote_name(opts.db_table)
-    prep = {name: opts.get_field(name) for name in fields}
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        values = ",".join(["(%s::bigint, %s::integer, %s::jsonb, %s::jsonb, %s::timestamptz)"] * len(chunk))
-        params: list[Any] = []
-        for row in chunk:
-            params.append(row.pk)
-            params += [prep[name].get_db_prep_value(getattr(row, name), connection) for name in fields]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS n SET actor_count = c.actor_count, recent_actor_ids = c.recent_actor_ids,"  # noqa: S608
-                f" data = c.data, updated_at = c.updated_at FROM (VALUES {values})"
-                " AS c(id, actor_count, recent_actor_ids, data, updated_at) WHERE n.id = c.id",
-                params,
-            )
+    data_encoder = opts.get_field("data").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS n SET actor_count = c.actor_count, recent_actor_ids = c.recent_actor_ids::jsonb,"  # noqa: S608
+            " data = c.data::jsonb, updated_at = c.updated_at"
+            " FROM unnest(%s::bigint[], %s::integer[], %s::text[], %s::text[], %s::timestamptz[])"
+            " AS c(id, actor_count, recent_actor_ids, data, updated_at) WHERE n.id = c.id",
+            [
+                [row.pk for row in rows],
+                [row.actor_count for row in rows],
+                [json.dumps(row.recent_actor_ids) for row in rows],
+                [json.dumps(row.data, cls=data_encoder) for row in rows],
+                [row.updated_at for row in rows],
+            ],
+        )
 
 
 def _add_actors_many(actors_by_row: dict[int, list[int]]) -> dict[int, list[int]]:
@@ -193,17 +208,25 @@ def _add_actors_many(actors_by_row: dict[int, list[int]]) -> dict[int, list[int]
     if not pairs:
         return {}
     table = NotificationActor._meta.db_table
+    conflict = "ON CONFLICT (notification_id, actor_id) DO NOTHING RETURNING notification_id, actor_id"
     inserted: set[tuple[int, int]] = set()
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), 1000):
-            chunk = pairs[start : start + 1000]
-            placeholders = ",".join(["(%s, %s, CURRENT_TIMESTAMP)"] * len(chunk))
+        if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (notification_id, actor_id, created_at) VALUES {placeholders} "  # noqa: S608
-                "ON CONFLICT (notification_id, actor_id) DO NOTHING RETURNING notification_id, actor_id",
-                [value for pair in chunk for value in pair],
+                f"INSERT INTO {table} (notification_id, actor_id, created_at) SELECT n, a, CURRENT_TIMESTAMP"  # noqa: S608
+                f" FROM unnest(%s::bigint[], %s::bigint[]) AS p(n, a) {conflict}",
+                _columns(pairs, 2),
             )
-            inserted.update((row_id, actor_id) for row_id, actor_id in cursor.fetchall())
+            inserted.update(cursor.fetchall())
+        else:
+            for start in range(0, len(pairs), 1000):
+                chunk = pairs[start : start + 1000]
+                placeholders = ",".join(["(%s, %s, CURRENT_TIMESTAMP)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} (notification_id, actor_id, created_at) VALUES {placeholders} {conflict}",  # noqa: S608
+                    [value for pair in chunk for value in pair],
+                )
+                inserted.update(cursor.fetchall())
     return {
         row_id: [actor_id for actor_id in actor_ids if (row_id, actor_id) in inserted]
         for row_id, actor_ids in actors_by_row.items()
