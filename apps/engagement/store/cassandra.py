@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from cassandra import DriverException, RequestExecutionException, RequestValidationException
 from cassandra.cluster import NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import UNSET_VALUE, BatchStatement, BatchType, PreparedStatement
 from django.db import connections
 
 from apps.engagement.events import (
@@ -68,6 +68,12 @@ def _tick_cell(event: EngagementEvent) -> str:
 def _tick(cell: str) -> Tick:
     kind, watch_ms, position_ms, duration_ms, at_us = cell.split(",")
     return kind, int(watch_ms), int(position_ms), int(duration_ms), int(at_us)
+
+
+def _cell(value: Any) -> Any:
+    """Empty optional fields (no session, no watch time, no share target: every like) are not
+    written at all; readers take a missing cell as empty. Fewer values to bind and cells to store."""
+    return value if value else UNSET_VALUE
 
 
 def _rows(result: Any) -> list[SimpleNamespace]:
@@ -197,12 +203,12 @@ class CassandraStore:
                     e.occurred_at,
                     e.event_id,
                     e.kind,
-                    e.user_id,
-                    e.session_id,
-                    e.watch_ms,
-                    e.position_ms,
-                    e.duration_ms,
-                    e.target,
+                    _cell(e.user_id),
+                    _cell(e.session_id),
+                    _cell(e.watch_ms),
+                    _cell(e.position_ms),
+                    _cell(e.duration_ms),
+                    _cell(e.target),
                 )
                 for e in events
                 if e.kind != Kind.VIEW
@@ -222,7 +228,7 @@ class CassandraStore:
             "INSERT INTO {ks}.user_history_by_month (user_id, month, occurred_at, event_id, kind, video_id, watch_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (e.user_id, _month(e.occurred_at), e.occurred_at, e.event_id, e.kind, e.video_id, e.watch_ms)
+                (e.user_id, _month(e.occurred_at), e.occurred_at, e.event_id, e.kind, e.video_id, _cell(e.watch_ms))
                 for e in events
                 if e.user_id is not None
             ],
