@@ -1065,7 +1065,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
             top = ", ".join(f"{k} {v:.2f}" for k, v in cpu.get("top_other_processes", {}).items()) or "-"
             lines.append(f"| {name}: drain after the load | " + " | ".join(f"{cpu.get(c, 0):.2f}" for c in columns)
                          + f" | {top} |")  # fmt: skip
-    lines += ["", "Latency probe (5 likes/s on the viral video during the viral slices):", ""]
+    lines += ["", f"Latency probe ({PROBE_RATE} likes/s on the viral video during the viral slices):", ""]
     probe = results.get("probe")
     if probe:
         lines += ["| Lag (p50 / p99) | from the like's answer | from sending the like | samples |", "|---|---|---|---|"]
