@@ -47,6 +47,22 @@ def test_unlike_cancels_and_repeated_toggles_converge_to_the_last_intent(viewer,
     assert video.like_count == 1
 
 
+def test_a_like_is_stored_in_the_like_tables_and_not_copied_into_the_event_log(viewer, video, drain):
+    from datetime import UTC, datetime, timedelta
+
+    like(viewer, video)
+    drain()
+
+    store = get_store()
+    assert store.is_liked(user_id=viewer.pk, video_id=video.pk)
+    assert store.liked_video_ids(user_id=viewer.pk) == [video.pk]
+    assert store.recent_likers(video_id=video.pk) == [viewer.pk]
+    assert store.affinities(user_id=viewer.pk, kind="creator")[0][1] == 3.0
+    now = datetime.now(UTC)
+    assert store.video_events(video_id=video.pk, since=now - timedelta(hours=1), until=now + timedelta(minutes=5)) == []
+    assert store.user_history(user_id=viewer.pk) == []
+
+
 def test_unlike_without_like_is_a_duplicate(viewer, video):
     response = client_for(viewer).delete(f"/api/v1/videos/{video.pk}/like")
 
