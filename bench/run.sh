@@ -51,6 +51,7 @@ redis-cli -h 127.0.0.1 -p "$BENCH_REDIS_PORT" flushall >/dev/null
 
 if ! bash platform/services/cassandra.sh status >/dev/null 2>&1; then
   started_cassandra=1
+  export BENCH_CASSANDRA_FRESH=1  # a cold JVM: run.py warms it up longer
   bash platform/services/cassandra.sh start >/dev/null
 fi
 

@@ -65,6 +65,10 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))  # per load phase
 # spoil one round's ratio, not decide the verdict, and no phase always runs after the same one.
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "5")))
 LIKE_BLOCK = ("floor", "like_uniform", "like_viral", "naive_viral")
+# Likes before anything is measured. A Cassandra node this run started itself is a cold JVM
+# (bench/run.sh sets BENCH_CASSANDRA_FRESH): its writes cost several times the CPU until the JIT
+# has compiled the write path, so it gets a longer warm-up.
+WARMUP_S = float(os.environ.get("BENCH_WARMUP_S", "30" if os.environ.get("BENCH_CASSANDRA_FRESH") == "1" else "6"))
 PROBE_USERS = 3000  # each probe like is by a user of its own; the rounds' probes split them
 PROBE_RATE = 10  # likes/s of the latency probe during each viral slice
 USERS = int(os.environ.get("BENCH_USERS", "40000"))
@@ -554,7 +558,7 @@ def run(stack: Stack) -> dict[str, Any]:
     if pipeline:
         # Every component warm (the JVM's JIT above all) before anything is measured: likes on
         # videos of their own, not verified, then a drained pipeline.
-        wrk("warmup_like", "like", 6, ["warmup"], run_id)
+        wrk("warmup_like", "like", WARMUP_S, ["warmup"], run_id)
         log(f"warmed up; drained after {wait_drained():.1f}s")
     wrk("warmup", "floor", 3, [], run_id)
     wait_drained()
