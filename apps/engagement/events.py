@@ -18,6 +18,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 MAX_EVENT_AGE = timedelta(days=7)
 MAX_WATCH_MS = 6 * 60 * 60 * 1000  # a single report never covers more than 6 hours
 MAX_TEXT = 64
+COMPLETION_SHARE = 0.95  # watching this share of a video completes it
 
 
 class Kind(StrEnum):
@@ -221,7 +222,7 @@ def summarize_ticks(*, viewer_key: str, video_id: int, ticks: Iterable[Tick]) ->
         session.completed = session.completed or kind == Kind.COMPLETE
         first = at_us if first is None else min(first, at_us)
         last = at_us if last is None else max(last, at_us)
-    if session.duration_ms and session.max_position_ms >= 0.95 * session.duration_ms:
+    if session.duration_ms and session.max_position_ms >= COMPLETION_SHARE * session.duration_ms:
         session.completed = True
     if first is not None:
         session.first_at = _EPOCH + timedelta(microseconds=first)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from apps.engagement import redis_keys as keys
-from apps.engagement.events import PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
+from apps.engagement.events import COMPLETION_SHARE, PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
 from apps.engagement.models import DeadLetter
 from apps.engagement.store import StoreUnavailable, get_store
 
@@ -38,7 +38,6 @@ AFFINITY_WEIGHTS = {
 }
 COMPLETED_PART = "completed"
 COMPLETED_WEIGHT = 1.0
-COMPLETION_SHARE = 0.95  # as watch sessions define completed
 LIKE_KINDS = frozenset({Kind.LIKE, Kind.UNLIKE})
 RETRYABLE = (StoreUnavailable, DatabaseError, redis.RedisError)
 
