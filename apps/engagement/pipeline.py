@@ -263,17 +263,39 @@ def process_entries(
     return written
 
 
+# When this process last looked for a dead consumer's entries (monotonic seconds).
+_CLAIM_CHECKED = {"at": float("-inf")}
+
+
+def _claim_due() -> bool:
+    # XAUTOCLAIM walks the group's pending list (about a millisecond with two batches in
+    # flight), and Redis answers no like meanwhile. An entry becomes claimable only after
+    # ENGAGEMENT_CLAIM_IDLE_MS, so looking ten times per that period is enough.
+    now = time.monotonic()
+    if now - _CLAIM_CHECKED["at"] < settings.ENGAGEMENT_CLAIM_IDLE_MS / 10_000:
+        return False
+    _CLAIM_CHECKED["at"] = now
+    return True
+
+
 def _next_entries(client: redis.Redis, consumer: str, count: int) -> tuple[str, list]:
     # 1. our own unacknowledged entries (a batch that failed before), 2. stale entries of
     # a dead consumer, 3. new entries.
     own = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: "0"}, count=count)
     if own and own[0][1]:
         return "own", own[0][1]
-    _, claimed, *_ = client.xautoclaim(
-        keys.STREAM, keys.GROUP, consumer, min_idle_time=settings.ENGAGEMENT_CLAIM_IDLE_MS, start_id="0-0", count=count
-    )
-    if claimed:
-        return "claimed", [entry for entry in claimed if entry and entry[1] is not None]
+    if _claim_due():
+        _, claimed, *_ = client.xautoclaim(
+            keys.STREAM,
+            keys.GROUP,
+            consumer,
+            min_idle_time=settings.ENGAGEMENT_CLAIM_IDLE_MS,
+            start_id="0-0",
+            count=count,
+        )
+        if claimed:
+            _CLAIM_CHECKED["at"] = float("-inf")  # there may be more: look again next time
+            return "claimed", [entry for entry in claimed if entry and entry[1] is not None]
     new = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: ">"}, count=count)
     return "new", new[0][1] if new else []
 

@@ -45,6 +45,32 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(liked_
     assert video.like_count == 12
 
 
+def test_a_dead_consumers_entries_are_looked_for_ten_times_per_claim_period(
+    liked_by, video, redis_client, settings, monkeypatch
+):
+    # Looking walks the group's whole pending list, and Redis answers no like meanwhile.
+    settings.ENGAGEMENT_CLAIM_IDLE_MS = 60_000
+    monkeypatch.setitem(pipeline._CLAIM_CHECKED, "at", float("-inf"))
+    pipeline.ensure_group(redis_client)
+    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 5)  # looks once
+    assert len(taken) == 5
+
+    def looks() -> int:
+        return redis_client.info("commandstats").get("cmdstat_xautoclaim", {}).get("calls", 0)
+
+    before = looks()
+    pipeline.drain(consumer="survivor", budget_s=5)
+    pipeline.drain(consumer="survivor", budget_s=5)
+
+    assert looks() == before  # not again within a tenth of the period
+    assert redis_client.xlen(keys.STREAM) == 5  # the rest was written; the dead one's batch waits
+    settings.ENGAGEMENT_CLAIM_IDLE_MS = 0  # its batch is claimable now
+    pipeline.drain(consumer="survivor", budget_s=5)
+    assert looks() > before
+    assert redis_client.xlen(keys.STREAM) == 0
+    assert get_store().like_count(video_id=video.pk) == 12
+
+
 def test_redelivered_entries_change_nothing(liked_by, video, redis_client):
     pipeline.ensure_group(redis_client)
     _, entries = pipeline._next_entries(redis_client, "w1", 100)
@@ -244,9 +270,7 @@ def _plays(video, n):
     ]  # fmt: skip
 
 
-def test_a_playback_batch_is_one_stream_entry_and_survives_a_killed_worker(
-    user_factory, video, redis_client, settings
-):
+def test_a_playback_batch_is_one_stream_entry_and_survives_a_killed_worker(user_factory, video, redis_client, settings):
     viewers = [user_factory() for _ in range(3)]
     for viewer in viewers:  # each: three events, one of them counted as a view
         client_for(viewer).post("/api/v1/engagement/playback", {"events": _plays(video, 3)}, format="json")
