@@ -75,6 +75,8 @@ LIKE_BLOCK = ("floor", "like_uniform", "like_viral", "naive_viral", "viral_probe
 # (bench/run.sh sets BENCH_CASSANDRA_FRESH): its writes cost several times the CPU until the JIT
 # has compiled the write path, so it gets a longer warm-up.
 WARMUP_S = float(os.environ.get("BENCH_WARMUP_S", "30" if os.environ.get("BENCH_CASSANDRA_FRESH") == "1" else "6"))
+PLAYBACK_WARMUP_S = WARMUP_S / 6
+WARMUP_G0 = 10**9  # the warm-up's playback event ids stay clear of the measured phase's
 PROBED_HOT = 1  # the probed slices' hot video: sets["viral"][1] (load.lua: one pass over the users further)
 PROBE_USERS = 3000  # each probe like is by a user of its own; the rounds' probes split them
 PROBE_RATE = 10  # likes/s of the latency probe during each probed viral slice
@@ -566,6 +568,11 @@ def run(stack: Stack) -> dict[str, Any]:
         # Every component warm (the JVM's JIT above all) before anything is measured: likes on
         # videos of their own, not verified, then a drained pipeline.
         wrk("warmup_like", "like", WARMUP_S, ["warmup"], run_id)
+        if have["playback"] and wanted("ingest"):
+            # The playback write path too (watch-session maps, affinity parts, counted views): a
+            # cold node had cost ingest twice Cassandra's CPU per event of a warm one. Plays of
+            # the like warm-up's videos, numbered far from the measured phase's requests.
+            wrk("warmup_playback", "playback", PLAYBACK_WARMUP_S, ["warmup"], run_id, g0=WARMUP_G0)
         log(f"warmed up; drained after {wait_drained():.1f}s")
     wrk("warmup", "floor", 3, [], run_id)
     wait_drained()
