@@ -13,6 +13,8 @@ Two caches, so engagement costs no SQL beyond authentication however hot a video
 """
 
 import logging
+import math
+import time
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -43,10 +45,18 @@ def clear() -> None:
 _MISSING = object()
 
 
+def _stale(info: Any) -> bool:
+    """Missing from the cache, or read while the video was scheduled and now due: a scheduled
+    video becomes visible on every surface at its publication time, not a cache lifetime later."""
+    if info is _MISSING:
+        return True
+    return info is not None and info.get("publish_at") is not None and info["publish_at"] <= time.time()
+
+
 def video_info(video_id: int) -> dict[str, Any] | None:
     # One lookup, never `in` then `[]`: an entry may expire between the two (a KeyError, a 500).
     info = _videos.get(video_id, _MISSING)
-    if info is _MISSING:
+    if _stale(info):
         info = _videos[video_id] = videos.video_access_info(video_id)
     return info
 
@@ -55,7 +65,7 @@ def prefetch(video_ids: Sequence[int], *, blocks: bool = True) -> None:
     """Load the facts of the videos not in this process's cache, and their creators' block
     partners, in one query each: a player's batch over 20 videos costs at most two queries,
     not twenty."""
-    missing = [video_id for video_id in dict.fromkeys(video_ids) if _videos.get(video_id, _MISSING) is _MISSING]
+    missing = [video_id for video_id in dict.fromkeys(video_ids) if _stale(_videos.get(video_id, _MISSING))]
     if missing:
         found = videos.videos_access_info(missing)
         for video_id in missing:
@@ -100,6 +110,61 @@ def full_check(*, video_id: int, user: Any) -> None:
         raise NotFound("No such video.", code="video_not_found")
 
 
+def likes_hidden(info: dict[str, Any], user: Any) -> bool:
+    """Does the creator hide like counts from ``user`` (everyone but the creator)?"""
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    return not info.get("show_likes", True) and info["creator_id"] != user_id
+
+
+def like_count_hidden(*, video_id: int, user: Any) -> bool:
+    """For the like answer, after the script decided: the facts this process holds, else the
+    flag the script's own facts hash carries ("hl"; current, the script just compared its
+    epochs), else the row. No round trip at all while the video is in this process's cache."""
+    info = _videos.get(video_id, _MISSING)
+    if not _stale(info) and info is not None:
+        return likes_hidden(info, user)
+    if settings.ENGAGEMENT_TRANSPORT == "redis":
+        from apps.engagement.ingest import redis_client
+
+        try:
+            creator, hidden = redis_client().hmget(keys.access_facts(video_id), "c", "hl")
+        except redis.RedisError:
+            creator = hidden = None
+        if creator is not None and hidden is not None:
+            return hidden == b"1" and int(creator) != getattr(user, "pk", None)
+    info = video_info(video_id)
+    return info is not None and likes_hidden(info, user)
+
+
+def access_epoch_keys(*, video_id: int, creator_id: int, user_id: int | None) -> list[str]:
+    """The epochs that move after any change to who may see this video (its own, its creator's
+    privacy and blocks, and the viewer's blocks): a long-lived subscriber compares them to
+    know, for one cheap MGET, whether to run the full check again."""
+    found = [keys.video_epoch(video_id), keys.account_epoch(creator_id)]
+    if user_id is not None and user_id != creator_id:
+        found.append(keys.account_epoch(user_id))
+    return found
+
+
+def epochs_read(epoch_keys: Sequence[str]) -> tuple[str, ...] | None:
+    """The current values of these epochs; None where epochs are not kept (inline transport),
+    in which case a subscriber runs the full check every time."""
+    if settings.ENGAGEMENT_TRANSPORT != "redis":
+        return None
+    from apps.engagement.ingest import redis_client
+
+    return tuple((value or b"0").decode() for value in redis_client().mget(list(epoch_keys)))
+
+
+def check_fresh(*, video_id: int, user: Any) -> dict[str, Any]:
+    """check_can_engage on facts read now (this process's cache may predate a change made by
+    another process): for a subscriber whose epochs moved."""
+    info = _videos.pop(video_id, None)
+    if info:
+        _blocks.pop(info["creator_id"], None)
+    return check_can_engage(video_id=video_id, user=user)
+
+
 # --- shared access facts (the like script) ----------------------------------------------------
 
 # Write a video's facts only if the epochs they were read under are still current.
@@ -108,7 +173,7 @@ if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 # The same for a creator's block partners ("-" keeps an empty set in existence).
@@ -172,13 +237,19 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
             "open": int(info["open_to_all"]),
             "ve": epochs[video_epoch],
             "ce": epochs[account_epoch],
+            "hl": int(not info["show_likes"]),  # the creator hides like counts (read after the script)
             "sl": counts["likes"],
             "sv": counts["views"],
             "ss": counts["shares"],
         }
         put_facts(
             keys=[keys.access_facts(video_id), video_epoch, account_epoch],
-            args=[epochs[video_epoch], epochs[account_epoch], ttl, *[x for pair in fields.items() for x in pair]],
+            args=[
+                epochs[video_epoch],
+                epochs[account_epoch],
+                _facts_ttl_ms(info, ttl),
+                *[x for pair in fields.items() for x in pair],
+            ],
             client=pipe,
         )
         written.append(video_id)
@@ -186,6 +257,15 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
     result.update({video_id: "ok" if done else "moved" for video_id, done in zip(written, outcomes, strict=True)})
     result.update({video_id: "missing" for video_id in creators if video_id not in result})
     return result
+
+
+def _facts_ttl_ms(info: dict[str, Any], ttl_s: int) -> int:
+    """A scheduled video's facts (hidden) expire at its publication time: the like that comes
+    next refills them and finds it published. Nothing moves an epoch at that moment."""
+    ttl_ms = ttl_s * 1000
+    if info.get("publish_at") is not None:
+        ttl_ms = min(ttl_ms, max(math.ceil((info["publish_at"] - time.time()) * 1000), 1))
+    return ttl_ms
 
 
 def shared_facts_fill(video_id: int) -> str:
