@@ -40,6 +40,7 @@ _blocks: TTLCache = TTLCache(maxsize=20_000, ttl=settings.ACCESS_CACHE_S)
 def clear() -> None:
     _videos.clear()
     _blocks.clear()
+    _reloaded.clear()
 
 
 _MISSING = object()
@@ -156,12 +157,22 @@ def epochs_read(epoch_keys: Sequence[str]) -> tuple[str, ...] | None:
     return tuple((value or b"0").decode() for value in redis_client().mget(list(epoch_keys)))
 
 
-def check_fresh(*, video_id: int, user: Any) -> dict[str, Any]:
-    """check_can_engage on facts read now (this process's cache may predate a change made by
-    another process): for a subscriber whose epochs moved."""
-    info = _videos.pop(video_id, None)
-    if info:
-        _blocks.pop(info["creator_id"], None)
+# (video id, its epoch, its creator's epoch) this process has reloaded the facts under.
+_reloaded: TTLCache = TTLCache(maxsize=50_000, ttl=settings.ACCESS_CACHE_S)
+
+
+def check_fresh(*, video_id: int, user: Any, epochs: Sequence[str] | None) -> dict[str, Any]:
+    """check_can_engage on facts loaded after ``epochs`` were read (this process's cache may
+    predate a change another process made): for a subscriber whose epochs moved. The first
+    subscriber in this process to see these epochs reloads; the others (a viral video's
+    thousands of sockets) reuse what it loaded, which is as fresh."""
+    key = (video_id, *(epochs or ())[:2])
+    if epochs is None or _reloaded.get(key) is None:
+        info = _videos.pop(video_id, None)
+        if info:
+            _blocks.pop(info["creator_id"], None)
+        if epochs is not None:
+            _reloaded[key] = True
     return check_can_engage(video_id=video_id, user=user)
 
 

@@ -8,10 +8,12 @@ MGET per socket, the full check only when an epoch moved. ``likes`` is null for 
 the creator when the creator hides like counts.
 """
 
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from apps.accounts.ws_auth import CLOSE_UNAUTHORIZED, RecheckingConsumer
 from apps.core.errors import ApplicationError
@@ -46,14 +48,18 @@ def _initial_snapshot(video_id: int, user: Any) -> tuple[dict[str, Any], dict[st
 
 
 @database_sync_to_async
-def _recheck(video_id: int, user: Any, epoch_keys: list[str], epochs: Any) -> tuple[dict[str, Any] | None, Any]:
+def _recheck(
+    video_id: int, user: Any, epoch_keys: list[str], epochs: Any, *, settle: bool
+) -> tuple[dict[str, Any] | None, Any]:
     """(facts, epochs now) if the subscriber may still see the video ((None, ...) if not).
-    Unchanged epochs: nothing changed, no further read."""
+    Unchanged epochs: nothing changed, no further read; except once (``settle``) when the
+    per-process facts the connect was decided on have expired, since they may have been
+    loaded before the epochs the connect read."""
     current = access.epochs_read(epoch_keys)
-    if current is not None and current == epochs:
-        return {}, current
     try:
-        return access.check_fresh(video_id=video_id, user=user), current
+        if current is not None and current == epochs:
+            return (access.check_can_engage(video_id=video_id, user=user) if settle else {}), current
+        return access.check_fresh(video_id=video_id, user=user, epochs=current), current
     except ApplicationError:
         return None, current
 
@@ -72,6 +78,7 @@ class VideoCountersConsumer(RecheckingConsumer):
             await self.close(code=CLOSE_NOT_FOUND)  # same answer for missing and hidden videos
             return
         info, snapshot, self.epochs = found
+        self.settle_at: float | None = time.time() + settings.ACCESS_CACHE_S
         self.epoch_keys = access.access_epoch_keys(
             video_id=self.video_id, creator_id=info["creator_id"], user_id=_user_id(user)
         )
@@ -85,11 +92,15 @@ class VideoCountersConsumer(RecheckingConsumer):
         await self.start_rechecks()
 
     async def recheck_access(self) -> int | None:
-        info, self.epochs = await _recheck(self.video_id, self.scope.get("user"), self.epoch_keys, self.epochs)
+        settle = self.settle_at is not None and time.time() >= self.settle_at
+        if settle:
+            self.settle_at = None
+        user = self.scope.get("user")
+        info, self.epochs = await _recheck(self.video_id, user, self.epoch_keys, self.epochs, settle=settle)
         if info is None:
             return CLOSE_NOT_FOUND
         if info:
-            self.hide_likes = access.likes_hidden(info, self.scope.get("user"))
+            self.hide_likes = access.likes_hidden(info, user)
         return None
 
     def _visible(self, payload: dict[str, Any]) -> dict[str, Any]:
