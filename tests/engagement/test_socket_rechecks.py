@@ -189,3 +189,42 @@ async def test_hidden_like_counts_are_null_on_the_socket_except_for_the_creator(
     assert (await owner.receive_json_from(timeout=5))["likes"] == 1
     for ws in (shown, fresh, owner):
         await ws.disconnect()
+
+
+@in_own_loop
+async def test_a_scheduled_video_refuses_the_socket_until_due(creator, viewer, video_factory):
+    from datetime import UTC, datetime
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    video = await database_sync_to_async(video_factory)(creator=creator, published_at=later)
+    viewer_token = await database_sync_to_async(token)(viewer)
+
+    for path in (f"/ws/videos/{video.pk}/", f"/ws/videos/{video.pk}/?token={viewer_token}"):
+        ws = WebsocketCommunicator(application, path)
+        connected, code = await ws.connect(timeout=5)
+        assert (connected, code) == (False, 4404)
+    owner = await connect(f"/ws/videos/{video.pk}/", creator)
+    await owner.disconnect()
+
+
+@in_own_loop
+async def test_an_epoch_change_reloads_the_facts_once_per_process_not_once_per_socket(
+    creator, user_factory, video_factory, monkeypatch
+):
+    from apps.videos import facade
+
+    video = await database_sync_to_async(video_factory)(creator=creator)
+    fans = [await database_sync_to_async(user_factory)() for _ in range(4)]
+    sockets = [await connect(f"/ws/videos/{video.pk}/", fan) for fan in fans]
+    loads = []
+    real = facade.video_access_info
+    monkeypatch.setattr(facade, "video_access_info", lambda video_id: loads.append(video_id) or real(video_id))
+
+    await database_sync_to_async(api)(creator, "patch", f"videos/{video.pk}", {"caption": "moved"})
+    await asyncio.sleep(1.0)  # five ticks: every socket has seen the new epoch
+
+    assert loads == [video.pk]
+    for ws in sockets:
+        await push(video.pk)
+        assert (await ws.receive_json_from(timeout=2))["type"] == "counters"
+        await ws.disconnect()
