@@ -228,3 +228,26 @@ async def test_an_epoch_change_reloads_the_facts_once_per_process_not_once_per_s
         await push(video.pk)
         assert (await ws.receive_json_from(timeout=2))["type"] == "counters"
         await ws.disconnect()
+
+
+@in_own_loop
+async def test_a_connect_decided_on_stale_process_cache_is_corrected_once_it_expires(creator, viewer, video_factory):
+    """Another process hid the video and moved its epoch; this process still caches the facts
+    from before. The socket connects on them, then is closed when that cache has expired."""
+    from django.conf import settings as django_settings
+
+    from apps.engagement import redis_keys as keys
+    from apps.engagement.ingest import redis_client
+    from apps.videos.models import Video
+
+    video = await database_sync_to_async(video_factory)(creator=creator)
+    await database_sync_to_async(access.video_info)(video.pk)  # this process caches "public"
+
+    def hide_elsewhere():
+        Video.objects.filter(pk=video.pk).update(visibility=Video.Visibility.PRIVATE)  # no signal here
+        redis_client().incr(keys.video_epoch(video.pk))  # what the other process's commit did
+
+    await database_sync_to_async(hide_elsewhere)()
+    ws = await connect(f"/ws/videos/{video.pk}/", viewer)  # decided on the stale cache
+
+    assert await close_code(ws, timeout=django_settings.ACCESS_CACHE_S + 2) == 4404
