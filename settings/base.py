@@ -158,6 +158,7 @@ if ENGAGEMENT_STORE == "cassandra":
     INSTALLED_APPS.insert(0, "django_cassandra_engine")
 from settings.components.celery import *  # noqa: E402,F403
 from settings.components.engagement import *  # noqa: E402,F403
+from settings.components.realtime import *  # noqa: E402,F403
 from settings.components.social import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE.update(ENGAGEMENT_BEAT_SCHEDULE)

@@ -1,6 +1,6 @@
 """Announce changes to who may see an account's videos (apps.core.signals.access_changed):
-the account's privacy or activity, and blocks either way. Retire an account's authentication
-snapshot (accounts.identity) when one of its columns changes."""
+the account's privacy or activity, blocks either way, and its like-count setting. Retire an
+account's authentication snapshot (accounts.identity) when one of its columns changes."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apps.accounts import identity
-from apps.accounts.models import Block, User
+from apps.accounts.models import Block, CreatorSettings, User
 from apps.core.signals import announce_access_changed
 
 
@@ -27,3 +27,13 @@ def _account_changed(sender: Any, instance: User, created: bool = False, **kwarg
 @receiver(post_delete, sender=Block, dispatch_uid="accounts.access_changed.block_delete")
 def _block_changed(sender: Any, instance: Block, **kwargs: Any) -> None:
     announce_access_changed(user_ids=[instance.blocker_id, instance.blocked_id])
+
+
+@receiver(post_save, sender=CreatorSettings, dispatch_uid="accounts.access_changed.creator_settings_save")
+def _creator_settings_changed(sender: Any, instance: CreatorSettings, created: bool = False, **kwargs: Any) -> None:
+    # The access facts carry show_like_counts (apps/engagement/access.py): move the creator's
+    # epoch so counters, sockets and like answers read the new value at once.
+    update_fields = kwargs.get("update_fields")
+    if created or (update_fields is not None and "show_like_counts" not in update_fields):
+        return
+    announce_access_changed(user_ids=[instance.user_id])

@@ -38,11 +38,23 @@ def comment_get_visible(*, comment_id: int, viewer: Any) -> Comment:
 
 
 def comment_get_any(*, comment_id: int, viewer: Any) -> Comment:
-    """For the video's creator and moderators: any non-deleted comment on a video they can see."""
+    """For the video's creator and moderators: any non-deleted comment on a video they can see.
+    Anyone else gets only what they may read (comment_get_visible): a held or hidden comment
+    answers them 404 like a missing one, never a 403 that confirms it exists."""
     comment = Comment.objects.select_related("author").filter(pk=comment_id).exclude(status=S.DELETED).first()
     if comment is None or not videos.video_can_view(video_id=comment.video_id, viewer=viewer):
         raise NotFound("No such comment.", code="comment_not_found")
+    if not _may_see_every_comment(video_id=comment.video_id, viewer=viewer):
+        return comment_get_visible(comment_id=comment_id, viewer=viewer)
     return comment
+
+
+def _may_see_every_comment(*, video_id: int, viewer: Any) -> bool:
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.is_superuser or videos.video_creator_id(video_id) == viewer.pk:
+        return True
+    return viewer.groups.filter(name="moderator").exists()
 
 
 def top_level_comments(*, video_id: int, viewer: Any) -> QuerySet[Comment]:

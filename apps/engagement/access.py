@@ -13,6 +13,8 @@ Two caches, so engagement costs no SQL beyond authentication however hot a video
 """
 
 import logging
+import math
+import time
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -38,15 +40,25 @@ _blocks: TTLCache = TTLCache(maxsize=20_000, ttl=settings.ACCESS_CACHE_S)
 def clear() -> None:
     _videos.clear()
     _blocks.clear()
+    _reloaded.clear()
+    _like_flags.clear()
 
 
 _MISSING = object()
 
 
+def _stale(info: Any) -> bool:
+    """Missing from the cache, or read while the video was scheduled and now due: a scheduled
+    video becomes visible on every surface at its publication time, not a cache lifetime later."""
+    if info is _MISSING:
+        return True
+    return info is not None and info.get("publish_at") is not None and info["publish_at"] <= time.time()
+
+
 def video_info(video_id: int) -> dict[str, Any] | None:
     # One lookup, never `in` then `[]`: an entry may expire between the two (a KeyError, a 500).
     info = _videos.get(video_id, _MISSING)
-    if info is _MISSING:
+    if _stale(info):
         info = _videos[video_id] = videos.video_access_info(video_id)
     return info
 
@@ -55,7 +67,7 @@ def prefetch(video_ids: Sequence[int], *, blocks: bool = True) -> None:
     """Load the facts of the videos not in this process's cache, and their creators' block
     partners, in one query each: a player's batch over 20 videos costs at most two queries,
     not twenty."""
-    missing = [video_id for video_id in dict.fromkeys(video_ids) if _videos.get(video_id, _MISSING) is _MISSING]
+    missing = [video_id for video_id in dict.fromkeys(video_ids) if _stale(_videos.get(video_id, _MISSING))]
     if missing:
         found = videos.videos_access_info(missing)
         for video_id in missing:
@@ -100,6 +112,79 @@ def full_check(*, video_id: int, user: Any) -> None:
         raise NotFound("No such video.", code="video_not_found")
 
 
+def likes_hidden(info: dict[str, Any], user: Any) -> bool:
+    """Does the creator hide like counts from ``user`` (everyone but the creator)?"""
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    return not info.get("show_likes", True) and info["creator_id"] != user_id
+
+
+# Per video: (creator id, like counts hidden), read from the like script's facts hash.
+_like_flags: TTLCache = TTLCache(maxsize=50_000, ttl=settings.ACCESS_CACHE_S)
+
+
+def like_count_hidden(*, video_id: int, user: Any) -> bool:
+    """For the like answer, after the script decided: the facts this process holds, else the
+    flag the script's own facts hash carries ("hl"; current, the script just compared its
+    epochs; kept here ACCESS_CACHE_S like the other per-process facts), else the row. No round
+    trip while the video is in this process's caches (a viral video's likes)."""
+    info = _videos.get(video_id, _MISSING)
+    if not _stale(info) and info is not None:
+        return likes_hidden(info, user)
+    flags = _like_flags.get(video_id)
+    if flags is None and settings.ENGAGEMENT_TRANSPORT == "redis":
+        from apps.engagement.ingest import redis_client
+
+        try:
+            creator, hidden = redis_client().hmget(keys.access_facts(video_id), "c", "hl")
+        except redis.RedisError:
+            creator = hidden = None
+        if creator is not None and hidden is not None:
+            flags = _like_flags[video_id] = (int(creator), hidden == b"1")
+    if flags is not None:
+        return flags[1] and flags[0] != getattr(user, "pk", None)
+    info = video_info(video_id)
+    return info is not None and likes_hidden(info, user)
+
+
+def access_epoch_keys(*, video_id: int, creator_id: int, user_id: int | None) -> list[str]:
+    """The epochs that move after any change to who may see this video (its own, its creator's
+    privacy and blocks, and the viewer's blocks): a long-lived subscriber compares them to
+    know, for one cheap MGET, whether to run the full check again."""
+    found = [keys.video_epoch(video_id), keys.account_epoch(creator_id)]
+    if user_id is not None and user_id != creator_id:
+        found.append(keys.account_epoch(user_id))
+    return found
+
+
+def epochs_read(epoch_keys: Sequence[str]) -> tuple[str, ...] | None:
+    """The current values of these epochs; None where epochs are not kept (inline transport),
+    in which case a subscriber runs the full check every time."""
+    if settings.ENGAGEMENT_TRANSPORT != "redis":
+        return None
+    from apps.engagement.ingest import redis_client
+
+    return tuple((value or b"0").decode() for value in redis_client().mget(list(epoch_keys)))
+
+
+# (video id, its epoch, its creator's epoch) this process has reloaded the facts under.
+_reloaded: TTLCache = TTLCache(maxsize=50_000, ttl=settings.ACCESS_CACHE_S)
+
+
+def check_fresh(*, video_id: int, user: Any, epochs: Sequence[str] | None) -> dict[str, Any]:
+    """check_can_engage on facts loaded after ``epochs`` were read (this process's cache may
+    predate a change another process made): for a subscriber whose epochs moved. The first
+    subscriber in this process to see these epochs reloads; the others (a viral video's
+    thousands of sockets) reuse what it loaded, which is as fresh."""
+    key = (video_id, *(epochs or ())[:2])
+    if epochs is None or _reloaded.get(key) is None:
+        info = _videos.pop(video_id, None)
+        if info:
+            _blocks.pop(info["creator_id"], None)
+        if epochs is not None:
+            _reloaded[key] = True
+    return check_can_engage(video_id=video_id, user=user)
+
+
 # --- shared access facts (the like script) ----------------------------------------------------
 
 # Write a video's facts only if the epochs they were read under are still current.
@@ -108,7 +193,7 @@ if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 # The same for a creator's block partners ("-" keeps an empty set in existence).
@@ -172,13 +257,19 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
             "open": int(info["open_to_all"]),
             "ve": epochs[video_epoch],
             "ce": epochs[account_epoch],
+            "hl": int(not info["show_likes"]),  # the creator hides like counts (read after the script)
             "sl": counts["likes"],
             "sv": counts["views"],
             "ss": counts["shares"],
         }
         put_facts(
             keys=[keys.access_facts(video_id), video_epoch, account_epoch],
-            args=[epochs[video_epoch], epochs[account_epoch], ttl, *[x for pair in fields.items() for x in pair]],
+            args=[
+                epochs[video_epoch],
+                epochs[account_epoch],
+                _facts_ttl_ms(info, ttl),
+                *[x for pair in fields.items() for x in pair],
+            ],
             client=pipe,
         )
         written.append(video_id)
@@ -188,6 +279,15 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
     return result
 
 
+def _facts_ttl_ms(info: dict[str, Any], ttl_s: int) -> int:
+    """A scheduled video's facts (hidden) expire at its publication time: the like that comes
+    next refills them and finds it published. Nothing moves an epoch at that moment."""
+    ttl_ms = ttl_s * 1000
+    if info.get("publish_at") is not None:
+        ttl_ms = min(ttl_ms, max(math.ceil((info["publish_at"] - time.time()) * 1000), 1))
+    return ttl_ms
+
+
 def shared_facts_fill(video_id: int) -> str:
     return facts_fill([video_id])[video_id]
 
@@ -195,12 +295,15 @@ def shared_facts_fill(video_id: int) -> str:
 def _forget_local(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:
     for video_id in video_ids:
         _videos.pop(video_id, None)
+        _like_flags.pop(video_id, None)
     if user_ids:
         users = set(user_ids)
         for user_id in users:
             _blocks.pop(user_id, None)
         for video_id in [v for v, info in list(_videos.items()) if info and info["creator_id"] in users]:
             _videos.pop(video_id, None)
+        for video_id in [v for v, (creator, _) in list(_like_flags.items()) if creator in users]:
+            _like_flags.pop(video_id, None)
 
 
 def _bump_epochs(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:

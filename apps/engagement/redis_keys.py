@@ -43,7 +43,7 @@ BLOCKS_PREFIX = "eng:blk:"
 
 
 def access_facts(video_id: int) -> str:
-    return f"eng:va:{video_id}"  # hash: c creator, pub, open, ve/ce epochs, sl/sv/ss counter seeds
+    return f"eng:va:{video_id}"  # hash: c creator, pub, open, ve/ce epochs, hl like counts hidden, sl/sv/ss seeds
 
 
 def video_epoch(video_id: int) -> str:

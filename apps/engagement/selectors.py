@@ -11,7 +11,10 @@ from apps.engagement.store import get_store
 
 def live_counters(*, video_id: int, viewer: Any) -> dict[str, int]:
     info = access.check_can_engage(video_id=video_id, user=viewer)
-    return {"video_id": video_id, **ingest.live_counters(video_id, info=info)}
+    counts = ingest.live_counters(video_id, info=info)
+    if access.likes_hidden(info, viewer):
+        counts["likes"] = None  # the creator hides like counts from everyone else
+    return {"video_id": video_id, **counts}
 
 
 def is_liked(*, video_id: int, user: Any) -> bool:

@@ -1,5 +1,6 @@
 """Engagement writes as the API sees them: access check, validation, then the request path."""
 
+import dataclasses
 import uuid
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,10 @@ PREFILL_CHUNK = 1000
 
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     # With Redis the like script checks access itself (access.py), in the same round trip.
-    return ingest.like_set(user=user, video_id=video_id, liked=liked)
+    result = ingest.like_set(user=user, video_id=video_id, liked=liked)
+    if access.like_count_hidden(video_id=video_id, user=user):
+        return dataclasses.replace(result, like_count=None)  # the creator hides like counts
+    return result
 
 
 def videos_published(video_ids: list[int]) -> None:

@@ -1,10 +1,13 @@
-"""Websocket edge: a creator (or staff) follows the processing of one video."""
+"""Websocket edge: a creator (or staff) follows the processing of one video.
+
+Close codes: 4404 anonymous, not the owner or no such video; 4401 once the token is revoked or
+expired while the socket is open (apps/accounts/ws_auth.py)."""
 
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.accounts.ws_auth import RecheckingConsumer
 from apps.videos.models import Video
 from apps.videos.realtime import processing_group, processing_snapshot
 
@@ -19,7 +22,7 @@ def _video_for(user: Any, video_id: int) -> Video | None:
     return video
 
 
-class VideoProcessingConsumer(AsyncJsonWebsocketConsumer):
+class VideoProcessingConsumer(RecheckingConsumer):
     group: str | None = None
 
     async def connect(self) -> None:
@@ -32,10 +35,13 @@ class VideoProcessingConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(processing_snapshot(video))
+        await self.start_rechecks()
 
     async def disconnect(self, code: int) -> None:
+        await self.stop_rechecks()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def processing_progress(self, event: dict[str, Any]) -> None:
-        await self.send_json(event)
+        if await self.may_send():
+            await self.send_json(event)

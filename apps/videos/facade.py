@@ -1,15 +1,19 @@
 """What other apps may ask of videos: plain values, never models."""
 
 from collections.abc import Sequence
+from datetime import UTC
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 
 from apps.videos.models import Video
 from apps.videos.selectors import video_can_view
 
 _VIDEOS = connection.ops.quote_name(Video._meta.db_table)
 _USERS = connection.ops.quote_name(get_user_model()._meta.db_table)
+_CREATOR_SETTINGS = connection.ops.quote_name(django_apps.get_model("accounts", "CreatorSettings")._meta.db_table)
 
 __all__ = [
     "video_access_info",
@@ -50,25 +54,41 @@ def video_access_info(video_id: int) -> dict | None:
 def videos_access_info(video_ids: Sequence[int]) -> dict[int, dict]:
     """What the engagement request path needs to decide access without more queries, and the
     stored counters (seeds for the live counters), for each existing video. Plain SQL: it
-    runs on the request path whenever access facts are (re)loaded."""
+    runs on the request path whenever access facts are (re)loaded.
+
+    The same rule as ``selectors.videos_visible_to``: ``published`` is false for a video
+    scheduled later (``publish_at``, epoch seconds, says when it becomes true, so caches of
+    these facts can expire then); ``show_likes`` is the creator's ``show_like_counts``."""
     if not video_ids:
         return {}
     marks = ", ".join(["%s"] * len(video_ids))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT v.id, v.creator_id, v.visibility, v.status, v.moderation_status, u.is_active, u.is_private,"  # noqa: S608
-            f" v.like_count, v.view_count, v.share_count, v.duration_ms FROM {_VIDEOS} v"
-            f" JOIN {_USERS} u ON u.id = v.creator_id WHERE v.id IN ({marks})",
+            " v.like_count, v.view_count, v.share_count, v.duration_ms, v.published_at, cs.show_like_counts"
+            f" FROM {_VIDEOS} v JOIN {_USERS} u ON u.id = v.creator_id"
+            f" LEFT JOIN {_CREATOR_SETTINGS} cs ON cs.user_id = v.creator_id WHERE v.id IN ({marks})",
             list(video_ids),
         )
         rows = cursor.fetchall()
+    now = timezone.now()
     found = {}
-    for video_id, creator_id, visibility, status, moderation, active, private, likes, views, shares, duration in rows:
-        published = bool(status == Video.Status.READY and moderation in Video.VISIBLE_MODERATION and active)
+    for row in rows:
+        video_id, creator_id, visibility, status, moderation, active, private, likes, views, shares = row[:10]
+        duration, published_at, show_likes = row[10:]
+        if published_at is not None and timezone.is_naive(published_at):  # SQLite's raw rows
+            published_at = timezone.make_aware(published_at, UTC)
+        scheduled = published_at is not None and published_at > now
+        published = bool(
+            status == Video.Status.READY and moderation in Video.VISIBLE_MODERATION and active and not scheduled
+        )
         found[video_id] = {
             "creator_id": creator_id,
             "published": published,
             "open_to_all": published and visibility == Video.Visibility.PUBLIC and not private,
+            # When a hidden-only-because-scheduled video becomes visible (facts must not outlive it).
+            "publish_at": published_at.timestamp() if scheduled else None,
+            "show_likes": show_likes is not False,  # no settings row: the default (shown)
             "counts": {"likes": likes, "views": views, "shares": shares},
             "duration_ms": duration or 0,
         }

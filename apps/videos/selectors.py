@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from apps.accounts import facade as accounts
@@ -12,13 +12,28 @@ from apps.videos.models import Hashtag, Video
 
 def videos_visible_to(viewer: Any) -> QuerySet[Video]:
     """The videos ``viewer`` may see: own videos always; others' when ready, not removed,
-    allowed by visibility and account privacy, and with no block either way."""
-    qs = Video.objects.select_related("creator").prefetch_related("hashtags", "mentions")
+    published (not scheduled later), allowed by visibility and account privacy, and with no
+    block either way. Each row says whether its like count is hidden from ``viewer``
+    (``like_count_hidden``: the creator turned ``show_like_counts`` off; never from the creator).
+    The engagement paths apply the same rule from apps.videos.facade.videos_access_info."""
+    authenticated = getattr(viewer, "is_authenticated", False)
+    hide_likes = Q(creator__creator_settings__show_like_counts=False)
+    if authenticated:
+        hide_likes &= ~Q(creator_id=viewer.pk)
+    qs = (
+        Video.objects.select_related("creator")
+        .prefetch_related("hashtags", "mentions")
+        .annotate(
+            like_count_hidden=Case(
+                When(hide_likes, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
+    )
     published = Q(status=Video.Status.READY, moderation_status__in=Video.VISIBLE_MODERATION, creator__is_active=True)
     # A scheduled video stays hidden from others until its publication time.
     published &= Q(published_at__isnull=True) | Q(published_at__lte=timezone.now())
     open_to_all = Q(visibility=Video.Visibility.PUBLIC, creator__is_private=False)
-    if not getattr(viewer, "is_authenticated", False):
+    if not authenticated:
         return qs.filter(published & open_to_all)
     followed = Q(creator_id__in=accounts.followee_ids(viewer.pk))
     audience = open_to_all | (Q(visibility__in=[Video.Visibility.PUBLIC, Video.Visibility.FOLLOWERS]) & followed)
@@ -45,9 +60,11 @@ def videos_by_creator(*, creator_id: int, viewer: Any) -> QuerySet[Video]:
     return videos_visible_to(viewer).filter(creator_id=creator_id)
 
 
-def hashtag_get(*, name: str) -> Hashtag:
+def hashtag_get(*, name: str, viewer: Any) -> Hashtag:
+    """A hashtag page exists for ``viewer`` only if some video they may see uses it: a tag used
+    only on private, draft or scheduled videos answers as a missing one (it would leak them)."""
     hashtag = Hashtag.objects.filter(name=name.lstrip("#").lower()).first()
-    if hashtag is None:
+    if hashtag is None or not videos_by_hashtag(hashtag=hashtag, viewer=viewer).exists():
         raise NotFound("No such hashtag.", code="hashtag_not_found")
     return hashtag
 

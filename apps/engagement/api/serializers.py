@@ -10,7 +10,7 @@ ENGAGEMENT_STATUSES = ["accepted", "duplicate"]
 class LikeOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ENGAGEMENT_STATUSES)
     liked = serializers.BooleanField()
-    like_count = serializers.IntegerField()
+    like_count = serializers.IntegerField(allow_null=True, help_text="null when the creator hides like counts")
 
 
 class LikeStateOutput(serializers.Serializer):
@@ -76,6 +76,6 @@ class PlaybackBatchOutput(serializers.Serializer):
 
 class CountersOutput(serializers.Serializer):
     video_id = serializers.IntegerField()
-    likes = serializers.IntegerField()
+    likes = serializers.IntegerField(allow_null=True, help_text="null when the creator hides like counts")
     views = serializers.IntegerField()
     shares = serializers.IntegerField()

@@ -11,6 +11,9 @@ class VideoOutput(serializers.ModelSerializer):
     hashtags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
     thumbnail = serializers.SerializerMethodField()
+    like_count = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="null when the creator hides like counts"
+    )
 
     class Meta:
         model = Video
@@ -40,6 +43,13 @@ class VideoOutput(serializers.ModelSerializer):
             "published_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, video: Video) -> dict:
+        data = super().to_representation(video)
+        # Decided by the visibility selector for this viewer (videos_visible_to).
+        if getattr(video, "like_count_hidden", False):
+            data["like_count"] = None
+        return data
 
     def get_thumbnail(self, video: Video) -> str | None:
         from apps.videos.storage import thumbnail_url

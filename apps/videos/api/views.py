@@ -75,7 +75,7 @@ class HashtagDetailView(APIView):
 
     @extend_schema(responses={200: s.HashtagOutput})
     def get(self, request: Request, name: str) -> Response:
-        return Response(s.HashtagOutput(selectors.hashtag_get(name=name)).data)
+        return Response(s.HashtagOutput(selectors.hashtag_get(name=name, viewer=request.user)).data)
 
 
 class HashtagVideosView(ListAPIView):
@@ -83,7 +83,7 @@ class HashtagVideosView(ListAPIView):
     serializer_class = s.VideoOutput
 
     def get_queryset(self) -> Any:
-        hashtag = selectors.hashtag_get(name=self.kwargs["name"])
+        hashtag = selectors.hashtag_get(name=self.kwargs["name"], viewer=self.request.user)
         return selectors.videos_by_hashtag(hashtag=hashtag, viewer=self.request.user)
 
 
