@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from django.conf import settings
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core.exceptions import error_body
