@@ -23,10 +23,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def is_digest(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-
-
 class HashedRefreshToken(RefreshToken):
     @classmethod
     def for_user(cls, user: Any) -> "HashedRefreshToken":

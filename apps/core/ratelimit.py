@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
@@ -102,7 +103,7 @@ def _count(keys: list[str], window_s: int) -> list[int]:
                 _script = client.register_script(_COUNT_LUA)
             real_keys = [cache.make_key(key) for key in keys]
             return [int(c) for c in _script(keys=real_keys, args=[window_s + 1] * len(keys), client=client)]
-        except Exception as exc:  # any Redis failure: refuse rather than let writes through unlimited
+        except (redis.RedisError, OSError) as exc:  # refuse rather than let writes through unlimited
             raise ServiceUnavailable("Rate limits are unavailable; retry shortly.") from exc
     counts = []
     for key in keys:
@@ -131,11 +132,6 @@ def hit(key: str, *, limit: int, window_s: int) -> int:
     if count > limit:
         raise RateLimited("Too many attempts; slow down.", retry_after=retry_after)
     return count
-
-
-def reset(key: str, *, window_s: int) -> None:
-    index, _ = _window(window_s)
-    cache.delete(f"rl:{key}:{index}")
 
 
 # --- request limits -----------------------------------------------------------------------
