@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a login lockout into a 429 (settings/components/security.py)
 ]
 
 ROOT_URLCONF = "settings.urls"
@@ -116,6 +118,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Every write endpoint: per-user and per-network limits from RATE_LIMITS (apps/core/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.ratelimit.WriteRateLimit"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.CursorPagination",
@@ -164,6 +168,7 @@ from settings.components.social import *  # noqa: E402,F403
 CELERY_BEAT_SCHEDULE.update(ENGAGEMENT_BEAT_SCHEDULE)
 CELERY_BEAT_SCHEDULE.update(SOCIAL_BEAT_SCHEDULE)
 from settings.components.media import *  # noqa: E402,F403
+from settings.components.security import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE.update(MEDIA_BEAT_SCHEDULE)
 

@@ -8,7 +8,7 @@ endpoints mounted. No TLS redirect: wrk talks plain HTTP to the servers directly
 from datetime import timedelta
 
 from settings.base import *  # noqa: F403
-from settings.env import env_str
+from settings.env import env_bool, env_str
 
 DEBUG = False
 BENCHMARK_ENDPOINTS = True
@@ -21,3 +21,6 @@ CACHES["default"]["KEY_PREFIX"] = "rh-bench"
 SIMPLE_JWT = {**SIMPLE_JWT, "ACCESS_TOKEN_LIFETIME": timedelta(hours=6)}
 IDENTITY_CACHE_S = 6 * 3600 + 60
 LOGGING["root"]["level"] = env_str("LOG_LEVEL", "WARNING")
+# The load generator is one address driving thousands of users: per-network limits would refuse
+# most of it. RATE_LIMITS_ENABLED=true measures a run with the limiter (docs/security.md).
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", False)

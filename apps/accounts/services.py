@@ -12,20 +12,17 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts import identity
+from apps.accounts import identity, lockout
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
-from apps.core import ratelimit
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
-
-LOGIN_ATTEMPTS_PER_WINDOW = 10
-LOGIN_WINDOW_S = 300
-TOKEN_GENERATION_CLAIM = "gen"
+from apps.accounts.tokens import TOKEN_GENERATION_CLAIM, HashedRefreshToken
+from apps.core.errors import ApplicationError, Conflict, PermissionDenied, RateLimited, ValidationFailed
 
 
 class InvalidCredentials(ApplicationError):
@@ -38,6 +35,12 @@ class TokenInvalid(ApplicationError):
     status_code = 401
     code = "token_not_valid"
     message = "The token is invalid, expired or revoked."
+
+
+class WrongPassword(ApplicationError):
+    status_code = 400
+    code = "wrong_password"
+    message = "The current password is wrong."
 
 
 # --- registration and tokens ---------------------------------------------------------
@@ -65,8 +68,7 @@ def user_register(*, username: str, password: str, email: str = "", display_name
 
 
 def tokens_for_user(*, user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
-    refresh[TOKEN_GENERATION_CLAIM] = user.token_generation  # copied into its access tokens
+    refresh = HashedRefreshToken.for_user(user)  # carries the account's token generation
     identity.remember([user.pk])  # the session's requests authenticate from the snapshot
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
@@ -76,14 +78,21 @@ def session_refreshed(*, access: str) -> None:
     identity.remember([int(AccessToken(access)[api_settings.USER_ID_CLAIM])])
 
 
-def user_login(*, username: str, password: str, client_ip: str = "") -> dict[str, Any]:
-    """Password login for API clients; repeated failures lock the username+IP out for a while."""
-    key = f"login:{username.lower()}:{client_ip}"
-    ratelimit.hit(key, limit=LOGIN_ATTEMPTS_PER_WINDOW, window_s=LOGIN_WINDOW_S)
-    user = authenticate(username=_canonical_username(username), password=password)
+def user_login(*, request: HttpRequest, username: str, password: str) -> dict[str, Any]:
+    """Password login for API clients.
+
+    The per-network budget was taken before this is called (the ``login`` rate-limit scope);
+    django-axes refuses a locked-out account or network before any password is hashed."""
+    username = _canonical_username(username)
+    if not lockout.login_allowed(request, username):
+        raise RateLimited(
+            "Too many failed logins; try again later.",
+            retry_after=lockout.lockout_seconds(),
+            details={"scope": "login_lockout"},
+        )
+    user = authenticate(request=request, username=username, password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
-    ratelimit.reset(key)
     return {"user": user, "tokens": tokens_for_user(user=user)}
 
 
@@ -92,12 +101,16 @@ def _canonical_username(username: str) -> str:
     return found or username
 
 
-def token_revoke(*, refresh: str, access_jti: str | None = None, access_exp: int | None = None) -> None:
-    """Log out one session: blacklist its refresh token and deny its access token until expiry."""
+def token_revoke(*, user: User, refresh: str, access_jti: str | None = None, access_exp: int | None = None) -> None:
+    """Log out one session of ``user``: blacklist its refresh token, deny its access token."""
     try:
-        RefreshToken(refresh).blacklist()
+        token = HashedRefreshToken(refresh)
     except TokenError as exc:
         raise TokenInvalid("The refresh token is invalid or already revoked.") from exc
+    if str(token.payload.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
+        # Someone else's session is not the caller's to end (and says nothing about it).
+        raise PermissionDenied("That refresh token is not one of your sessions.", code="not_token_owner")
+    token.blacklist()
     if access_jti and access_exp:
         remaining = int(access_exp - timezone.now().timestamp())
         if remaining > 0:
@@ -114,6 +127,30 @@ def tokens_revoke_all(*, user: User) -> int:
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
     return len(created)
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
+    """Change the password, end every session, and open a fresh one for the caller."""
+    account = User.objects.get(pk=user.pk)  # the request's user is a snapshot without the hash
+    if not account.check_password(current_password):
+        raise WrongPassword()
+    password_set(user=account, password=new_password)
+    account.refresh_from_db(fields=["token_generation"])
+    return tokens_for_user(user=account)
+
+
+def password_set(*, user: User, password: str) -> None:
+    """Set a new password (validated) and revoke every session: the API's and the admin's way."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            "The password is too weak.", code="weak_password", details={"password": list(exc.messages)}
+        ) from exc
+    user.set_password(password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        tokens_revoke_all(user=user)
 
 
 def denied_access_key(jti: str) -> str:

@@ -14,7 +14,6 @@ from django_redis import get_redis_connection
 from apps.accounts import facade as accounts
 from apps.comments import moderation
 from apps.comments.models import Comment, CommentEdit, CommentLike, ModerationDecision, ShadowRestriction
-from apps.core import ratelimit
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.notifications import facade as notifications
 from apps.videos import facade as videos
@@ -74,7 +73,8 @@ def _record(comment: Comment, outcome: str, reasons: list[str], by: str) -> Mode
 
 @transaction.atomic
 def comment_create(*, user: Any, video_id: int, body: str, parent_id: int | None = None) -> Comment:
-    ratelimit.hit(f"comment:{user.pk}", limit=settings.COMMENTS_HARD_LIMIT_PER_MIN, window_s=60)
+    # The hard per-user limit is the "comment" rate-limit scope (apps/core/ratelimit.py), taken
+    # before the view runs; the flood rule in moderation stays a moderation signal.
     body = _clean_body(body)
     video = videos.video_comment_settings(video_id)
     if video is None or not videos.video_can_view(video_id=video_id, viewer=user):

@@ -17,6 +17,11 @@ class LoginInput(StrictInputSerializer):
     password = serializers.CharField(max_length=128, write_only=True)
 
 
+class PasswordChangeInput(StrictInputSerializer):
+    current_password = serializers.CharField(max_length=128, write_only=True)
+    new_password = serializers.CharField(max_length=128, write_only=True)
+
+
 class RefreshInput(StrictInputSerializer):
     refresh = serializers.CharField()
 

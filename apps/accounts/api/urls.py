@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all", views.LogoutAllView.as_view(), name="auth-logout-all"),
+    path("auth/password", views.PasswordChangeView.as_view(), name="auth-password"),
     path("me", views.MeView.as_view(), name="me"),
     path("me/avatar", views.AvatarView.as_view(), name="me-avatar"),
     path("me/settings", views.CreatorSettingsView.as_view(), name="me-settings"),

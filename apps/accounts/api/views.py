@@ -11,17 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from apps.accounts import selectors, services
 from apps.accounts.api import serializers as s
+from apps.accounts.models import User
+from apps.accounts.tokens import HashedTokenRefreshSerializer
 from apps.core.errors import ValidationFailed
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
-
-
-def client_ip(request: Request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class RegisterView(APIView):
@@ -45,7 +42,8 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.user_login(**data.validated_data, client_ip=client_ip(request))
+        # django-axes reads the address and records failures on Django's request.
+        result = services.user_login(request=request._request, **data.validated_data)
         return Response(result["tokens"])
 
 
@@ -56,11 +54,13 @@ class RefreshView(APIView):
     @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput})
     def post(self, request: Request) -> Response:
         s.RefreshInput(data=request.data).is_valid(raise_exception=True)
-        refresh = TokenRefreshSerializer(data=request.data)
+        refresh = HashedTokenRefreshSerializer(data=request.data)
         try:
             refresh.is_valid(raise_exception=True)  # rotates and blacklists the old refresh token
         except TokenError as exc:
             raise services.TokenInvalid(str(exc.args[0])) from exc
+        except User.DoesNotExist as exc:  # the account was deleted: its tokens are dead
+            raise services.TokenInvalid() from exc
         services.session_refreshed(access=refresh.validated_data["access"])
         return Response(refresh.validated_data)
 
@@ -74,9 +74,25 @@ class LogoutView(APIView):
         data.is_valid(raise_exception=True)
         payload: dict[str, Any] = getattr(request.auth, "payload", {}) or {}
         services.token_revoke(
-            refresh=data.validated_data["refresh"], access_jti=payload.get("jti"), access_exp=payload.get("exp")
+            user=request.user,
+            refresh=data.validated_data["refresh"],
+            access_jti=payload.get("jti"),
+            access_exp=payload.get("exp"),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change the password: every session ends, the caller gets a fresh token pair."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.PasswordChangeInput, responses={200: s.TokenPairOutput})
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.password_change(user=request.user, **data.validated_data)
+        return Response(tokens)
 
 
 class LogoutAllView(APIView):
