@@ -4,6 +4,7 @@ from settings.base import *  # noqa: F403
 from settings.base import BASE_DIR
 
 DEBUG = True
+EMBEDDED_DEFAULT = True  # seed_demo may run here (settings/components/ops.py)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

@@ -167,11 +167,9 @@ def probe(path: Path, *, timeout_s: float | None = None) -> Probe:
     except subprocess.TimeoutExpired as exc:
         raise MediaRejected("Probing the file took too long.", code="probe_timeout") from exc
     if done.returncode != 0:
-        raise MediaRejected(
-            "The file could not be read as a video (truncated or corrupt?).",
-            code="media_unreadable",
-            details={"probe": done.stderr.decode(errors="replace")[-300:]},
-        )
+        # ffprobe's stderr names server paths: it goes to the log, never to the client.
+        log.info("ffprobe refused %s: %s", path.name, done.stderr.decode(errors="replace")[-300:])
+        raise MediaRejected("The file could not be read as a video (truncated or corrupt?).", code="media_unreadable")
     data = json.loads(done.stdout or b"{}")
     fmt = data.get("format") or {}
     streams = data.get("streams") or []

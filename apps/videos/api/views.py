@@ -37,7 +37,7 @@ class VideoListCreateView(ListAPIView):
         data.is_valid(raise_exception=True)
         video = services.video_create(creator=request.user, **data.validated_data)
         video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class VideoDetailView(APIView):
@@ -45,7 +45,11 @@ class VideoDetailView(APIView):
 
     @extend_schema(responses={200: s.VideoOutput})
     def get(self, request: Request, video_id: int) -> Response:
-        return Response(s.VideoOutput(selectors.video_get_visible(video_id=video_id, viewer=request.user)).data)
+        return Response(
+            s.VideoOutput(
+                selectors.video_get_visible(video_id=video_id, viewer=request.user), context={"request": request}
+            ).data
+        )
 
     @extend_schema(request=s.VideoUpdateInput, responses={200: s.VideoOutput})
     def patch(self, request: Request, video_id: int) -> Response:
@@ -53,7 +57,11 @@ class VideoDetailView(APIView):
         data = s.VideoUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.video_update(video=video, data=data.validated_data)
-        return Response(s.VideoOutput(selectors.video_get_visible(video_id=video_id, viewer=request.user)).data)
+        return Response(
+            s.VideoOutput(
+                selectors.video_get_visible(video_id=video_id, viewer=request.user), context={"request": request}
+            ).data
+        )
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, video_id: int) -> Response:
@@ -152,7 +160,10 @@ class UploadFinaliseView(APIView):
         session = uploads.upload_session_get(session_id=session_id, user=request.user)
         video, created = uploads.upload_finalise(session=session)
         video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            s.VideoOutput(video, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class DirectUploadView(APIView):
@@ -169,7 +180,7 @@ class DirectUploadView(APIView):
         data.is_valid(raise_exception=True)
         video = uploads.upload_direct(creator=request.user, **data.validated_data)
         video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 def _video_for_processing(request: Request, video_id: int) -> Any:
@@ -213,7 +224,7 @@ class VideoRetryView(APIView):
         video = (
             selectors.video_get_visible(video_id=video.pk, viewer=request.user) if not request.user.is_staff else video
         )
-        return Response(s.VideoOutput(video).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class VideoPlaybackView(APIView):
