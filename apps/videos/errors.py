@@ -46,6 +46,11 @@ class UploadNotOpen(Conflict):
     message = "This upload session no longer accepts chunks."
 
 
+class UploadQuotaExceeded(Conflict):
+    code = "upload_quota_exceeded"
+    message = "Your unfinished uploads already hold as many bytes as allowed; finish or cancel one first."
+
+
 class UploadNotFound(NotFound):
     code = "upload_not_found"
     message = "No such upload session."

@@ -31,6 +31,8 @@ FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 FFPROBE = shutil.which("ffprobe") or "ffprobe"
 SAFE_INPUT = ["-protocol_whitelist", "file,pipe"]
 
+ACCEPTED_CONTAINERS = ("mp4", "mov", "webm", "mkv", "avi")
+
 # Demuxers ffprobe may report for the containers we sniff.
 ALLOWED_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"}
 
@@ -69,7 +71,7 @@ def sniff_file(path: Path) -> str:
         raise UploadEmpty()
     kind = sniff_container(head)
     if kind is None:
-        raise UnsupportedFileType(details={"accepted": ["mp4", "mov", "webm", "mkv", "avi"]})
+        raise UnsupportedFileType(details={"accepted": list(ACCEPTED_CONTAINERS)})
     return kind
 
 

@@ -43,7 +43,7 @@ def _communicator(user, video_id):
 
 @pytest.fixture
 def uploaded(creator, clips):
-    return upload_file(client_for(creator), clips("landscape_mov")).json()["id"]
+    return upload_file(client_for(creator), clips("landscape_mov")).json()["video_id"]
 
 
 def test_creator_receives_a_snapshot_then_progress(creator, uploaded):
