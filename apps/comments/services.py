@@ -1,6 +1,7 @@
 """Writes of comments. Notifications are enqueued after commit through notifications.facade."""
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -161,10 +162,16 @@ def _on_published(comment: Comment) -> None:
 
 
 @transaction.atomic
-def comment_moderate(*, comment_id: int, outcome: str, reasons: list[str], by: str) -> Comment | None:
-    """Apply a decision (classifier or moderator). Idempotent: the same outcome twice is a no-op."""
+def comment_moderate(
+    *, comment_id: int, outcome: str, reasons: list[str], by: str, judged_body: str | None = None
+) -> Comment | None:
+    """Apply a decision (classifier or moderator). Idempotent: the same outcome twice is a no-op.
+    With ``judged_body`` (the classifier) a decision about text the author has since edited is
+    dropped: the edit queued a classification of its own."""
     comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
     if comment is None or comment.status == S.DELETED or comment.status == outcome:
+        return comment
+    if judged_body is not None and comment.body != judged_body:
         return comment
     comment.status = outcome
     comment.moderation_reasons = reasons
@@ -197,7 +204,9 @@ def comment_classify(*, comment_id: int) -> Comment | None:
     if isinstance(verdict, tuple):
         verdict = moderation.Verdict(*verdict)
     outcome, reasons = (verdict.outcome, verdict.reasons) if verdict else (S.PUBLISHED, [])
-    return comment_moderate(comment_id=comment_id, outcome=outcome, reasons=reasons or [], by="classifier")
+    return comment_moderate(
+        comment_id=comment_id, outcome=outcome, reasons=reasons or [], by="classifier", judged_body=comment.body
+    )
 
 
 def moderator_decide(*, comment: Comment, moderator: Any, outcome: str, reason: str) -> Comment:
@@ -234,9 +243,21 @@ def comment_edit(*, comment: Comment, user: Any, body: str) -> Comment:
         timezone.now(),
     )
     comment.save(update_fields=["body", "mentions", "hashtags", "edited_at"])
+    hook = moderation.classifier()
     if comment.status == S.PUBLISHED and verdict.outcome != S.PUBLISHED:
         comment_moderate(comment_id=comment.pk, outcome=verdict.outcome, reasons=verdict.reasons, by="rules")
         comment.refresh_from_db()
+    elif comment.status in (S.PUBLISHED, S.PENDING) and hook is not None:
+        # New text, new classification, exactly as for a new comment: hidden from others until
+        # the classifier decides. A classification of the old text still under way is discarded
+        # (comment_classify checks the body it judged is still the body).
+        if comment.status == S.PUBLISHED:
+            Comment.objects.filter(pk=comment.pk).update(status=S.PENDING)
+            comment.status = S.PENDING
+            mark_dirty([comment.parent_id] if comment.parent_id else [], video_ids=[comment.video_id])
+        from apps.comments.tasks import moderate
+
+        transaction.on_commit(partial(moderate.delay, comment.pk))
     elif comment.status == S.PUBLISHED:
         _on_published(comment)  # newly mentioned users are told; the others' event ids repeat
     return comment

@@ -78,3 +78,11 @@ class VideoNotRetryable(Conflict):
 class VideoNotReady(Conflict):
     code = "video_not_ready"
     message = "The video is not ready for playback."
+
+
+class CaptionBlocked(ApplicationError):
+    """An edited caption breaks the platform's caption rules (the same rules processing applies)."""
+
+    status_code = 422
+    code = "caption_blocked"
+    message = "The caption breaks the platform's rules."
