@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Extract, Log
+from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Log
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -353,12 +353,30 @@ def _redis() -> Any:
     return get_redis_connection("default")
 
 
+def _has_redis() -> bool:
+    """The embedded default (settings.local) has no Redis: the dirty sets are then skipped and
+    every change is recounted inline, in its own transaction. That is the designed path there,
+    not a degradation, so it logs nothing."""
+    from django.core.cache import caches
+    from django_redis.cache import RedisCache
+
+    return isinstance(caches["default"], RedisCache)
+
+
+def _recount_inline(comment_ids: list[int], video_ids: list[int]) -> None:
+    comment_counts_flush(comment_ids=comment_ids)
+    video_comment_counts_flush(video_ids=video_ids)
+
+
 def _dirty_key(name: str = DIRTY_KEY) -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{name}"
 
 
 def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
-    """SADD the ids; False when Redis is down (then they were recounted inline, still exact)."""
+    """SADD the ids; False when Redis is down or absent (then they were recounted inline, still exact)."""
+    if not _has_redis():
+        _recount_inline(comment_ids, video_ids)
+        return False
     try:
         pipe = _redis().pipeline(transaction=False)
         if comment_ids:
@@ -368,8 +386,7 @@ def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
         pipe.execute()
     except Exception:
         logger.warning("dirty set unavailable; recounting inline", exc_info=True)
-        comment_counts_flush(comment_ids=comment_ids)
-        video_comment_counts_flush(video_ids=video_ids)
+        _recount_inline(comment_ids, video_ids)
         return False
     return True
 
@@ -394,6 +411,8 @@ def mark_dirty(comment_ids: list[int], *, video_ids: list[int] | None = None) ->
 
 
 def _pop_dirty(name: str, limit: int) -> list[int]:
+    if not _has_redis():
+        return []  # nothing is ever left dirty without Redis: writes recount inline
     return [int(x) for x in (_redis().spop(_dirty_key(name), limit) or [])]
 
 
@@ -471,11 +490,26 @@ def video_comment_counts_flush(*, video_ids: list[int] | None = None, limit: int
     return len(video_ids)
 
 
+class Epoch(Func):
+    """Seconds since 1970 of a datetime column, on PostgreSQL and on SQLite (the embedded
+    default), where Django's ``Extract(..., "epoch")`` does not exist."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
+        )
+
+
 def rank_expression() -> Any:
     """pinned > creator-liked > log10(1 + likes + 2 * replies) + created / decay (Reddit-style hot:
     older comments need ten times the engagement per decay period to stay level)."""
     engagement = Log(Value(10.0), Value(1.0) + F("like_count") + 2 * F("reply_count"))
-    age = Extract("created_at", "epoch") / Value(float(settings.COMMENTS_RANK_DECAY_S))
+    age = Epoch("created_at") / Value(float(settings.COMMENTS_RANK_DECAY_S))
     boosts = Case(When(is_pinned=True, then=Value(PIN_BOOST)), default=Value(0.0), output_field=FloatField()) + Case(
         When(creator_liked=True, then=Value(CREATOR_LIKE_BOOST)), default=Value(0.0), output_field=FloatField()
     )
