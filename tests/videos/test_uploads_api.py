@@ -394,3 +394,25 @@ def test_deleting_a_video_before_assembly_leaves_no_chunks(creator, clips):
     assert process_video(video_id) == "skipped"
     assert expire_uploads() == 1 and expire_uploads() == 0
     assert not media_storage().exists(session.chunk_prefix)
+
+
+def test_an_upload_whose_assembly_ran_out_of_retries_can_be_retried(creator, clips, monkeypatch):
+    from apps.videos import storage
+
+    client = client_for(creator)
+    video_id = upload_file(client, clips("landscape_mp4")).json()["video_id"]
+    real_put_path = storage.put_path
+    monkeypatch.setattr(storage, "put_path", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        process_video(video_id)  # the task would be retried; here the retries run out
+    process_video.on_failure(OSError("disk full"), "task-1", (video_id,), {}, None)
+    failed = client.get(f"/api/v1/videos/{video_id}/processing").json()
+    monkeypatch.setattr(storage, "put_path", real_put_path)
+
+    retry = client.post(f"/api/v1/videos/{video_id}/retry")
+
+    assert (failed["status"], failed["failure_reason"], failed["stage"]) == ("failed", "retries_exhausted", "assemble")
+    assert "disk full" not in str(failed)
+    assert retry.status_code == 202
+    assert process_video(video_id) == "ready"
+    assert UploadSession.objects.get().state == "complete"
