@@ -1,13 +1,14 @@
 """Writes of comments. Notifications are enqueued after commit through notifications.facade."""
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Extract, Log
+from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Log
 from django.utils import timezone
 from django_redis import get_redis_connection
 
@@ -161,10 +162,16 @@ def _on_published(comment: Comment) -> None:
 
 
 @transaction.atomic
-def comment_moderate(*, comment_id: int, outcome: str, reasons: list[str], by: str) -> Comment | None:
-    """Apply a decision (classifier or moderator). Idempotent: the same outcome twice is a no-op."""
+def comment_moderate(
+    *, comment_id: int, outcome: str, reasons: list[str], by: str, judged_body: str | None = None
+) -> Comment | None:
+    """Apply a decision (classifier or moderator). Idempotent: the same outcome twice is a no-op.
+    With ``judged_body`` (the classifier) a decision about text the author has since edited is
+    dropped: the edit queued a classification of its own."""
     comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
     if comment is None or comment.status == S.DELETED or comment.status == outcome:
+        return comment
+    if judged_body is not None and comment.body != judged_body:
         return comment
     comment.status = outcome
     comment.moderation_reasons = reasons
@@ -197,7 +204,9 @@ def comment_classify(*, comment_id: int) -> Comment | None:
     if isinstance(verdict, tuple):
         verdict = moderation.Verdict(*verdict)
     outcome, reasons = (verdict.outcome, verdict.reasons) if verdict else (S.PUBLISHED, [])
-    return comment_moderate(comment_id=comment_id, outcome=outcome, reasons=reasons or [], by="classifier")
+    return comment_moderate(
+        comment_id=comment_id, outcome=outcome, reasons=reasons or [], by="classifier", judged_body=comment.body
+    )
 
 
 def moderator_decide(*, comment: Comment, moderator: Any, outcome: str, reason: str) -> Comment:
@@ -234,9 +243,21 @@ def comment_edit(*, comment: Comment, user: Any, body: str) -> Comment:
         timezone.now(),
     )
     comment.save(update_fields=["body", "mentions", "hashtags", "edited_at"])
+    hook = moderation.classifier()
     if comment.status == S.PUBLISHED and verdict.outcome != S.PUBLISHED:
         comment_moderate(comment_id=comment.pk, outcome=verdict.outcome, reasons=verdict.reasons, by="rules")
         comment.refresh_from_db()
+    elif comment.status in (S.PUBLISHED, S.PENDING) and hook is not None:
+        # New text, new classification, exactly as for a new comment: hidden from others until
+        # the classifier decides. A classification of the old text still under way is discarded
+        # (comment_classify checks the body it judged is still the body).
+        if comment.status == S.PUBLISHED:
+            Comment.objects.filter(pk=comment.pk).update(status=S.PENDING)
+            comment.status = S.PENDING
+            mark_dirty([comment.parent_id] if comment.parent_id else [], video_ids=[comment.video_id])
+        from apps.comments.tasks import moderate
+
+        transaction.on_commit(partial(moderate.delay, comment.pk))
     elif comment.status == S.PUBLISHED:
         _on_published(comment)  # newly mentioned users are told; the others' event ids repeat
     return comment
@@ -332,12 +353,30 @@ def _redis() -> Any:
     return get_redis_connection("default")
 
 
+def _has_redis() -> bool:
+    """The embedded default (settings.local) has no Redis: the dirty sets are then skipped and
+    every change is recounted inline, in its own transaction. That is the designed path there,
+    not a degradation, so it logs nothing."""
+    from django.core.cache import caches
+    from django_redis.cache import RedisCache
+
+    return isinstance(caches["default"], RedisCache)
+
+
+def _recount_inline(comment_ids: list[int], video_ids: list[int]) -> None:
+    comment_counts_flush(comment_ids=comment_ids)
+    video_comment_counts_flush(video_ids=video_ids)
+
+
 def _dirty_key(name: str = DIRTY_KEY) -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{name}"
 
 
 def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
-    """SADD the ids; False when Redis is down (then they were recounted inline, still exact)."""
+    """SADD the ids; False when Redis is down or absent (then they were recounted inline, still exact)."""
+    if not _has_redis():
+        _recount_inline(comment_ids, video_ids)
+        return False
     try:
         pipe = _redis().pipeline(transaction=False)
         if comment_ids:
@@ -347,8 +386,7 @@ def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
         pipe.execute()
     except Exception:
         logger.warning("dirty set unavailable; recounting inline", exc_info=True)
-        comment_counts_flush(comment_ids=comment_ids)
-        video_comment_counts_flush(video_ids=video_ids)
+        _recount_inline(comment_ids, video_ids)
         return False
     return True
 
@@ -373,6 +411,8 @@ def mark_dirty(comment_ids: list[int], *, video_ids: list[int] | None = None) ->
 
 
 def _pop_dirty(name: str, limit: int) -> list[int]:
+    if not _has_redis():
+        return []  # nothing is ever left dirty without Redis: writes recount inline
     return [int(x) for x in (_redis().spop(_dirty_key(name), limit) or [])]
 
 
@@ -450,11 +490,26 @@ def video_comment_counts_flush(*, video_ids: list[int] | None = None, limit: int
     return len(video_ids)
 
 
+class Epoch(Func):
+    """Seconds since 1970 of a datetime column, on PostgreSQL and on SQLite (the embedded
+    default), where Django's ``Extract(..., "epoch")`` does not exist."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
+        )
+
+
 def rank_expression() -> Any:
     """pinned > creator-liked > log10(1 + likes + 2 * replies) + created / decay (Reddit-style hot:
     older comments need ten times the engagement per decay period to stay level)."""
     engagement = Log(Value(10.0), Value(1.0) + F("like_count") + 2 * F("reply_count"))
-    age = Extract("created_at", "epoch") / Value(float(settings.COMMENTS_RANK_DECAY_S))
+    age = Epoch("created_at") / Value(float(settings.COMMENTS_RANK_DECAY_S))
     boosts = Case(When(is_pinned=True, then=Value(PIN_BOOST)), default=Value(0.0), output_field=FloatField()) + Case(
         When(creator_liked=True, then=Value(CREATOR_LIKE_BOOST)), default=Value(0.0), output_field=FloatField()
     )

@@ -46,6 +46,11 @@ class UploadNotOpen(Conflict):
     message = "This upload session no longer accepts chunks."
 
 
+class UploadQuotaExceeded(Conflict):
+    code = "upload_quota_exceeded"
+    message = "Your unfinished uploads already hold as many bytes as allowed; finish or cancel one first."
+
+
 class UploadNotFound(NotFound):
     code = "upload_not_found"
     message = "No such upload session."
@@ -73,3 +78,11 @@ class VideoNotRetryable(Conflict):
 class VideoNotReady(Conflict):
     code = "video_not_ready"
     message = "The video is not ready for playback."
+
+
+class CaptionBlocked(ApplicationError):
+    """An edited caption breaks the platform's caption rules (the same rules processing applies)."""
+
+    status_code = 422
+    code = "caption_blocked"
+    message = "The caption breaks the platform's rules."

@@ -31,6 +31,8 @@ FFMPEG = shutil.which("ffmpeg") or "ffmpeg"
 FFPROBE = shutil.which("ffprobe") or "ffprobe"
 SAFE_INPUT = ["-protocol_whitelist", "file,pipe"]
 
+ACCEPTED_CONTAINERS = ("mp4", "mov", "webm", "mkv", "avi")
+
 # Demuxers ffprobe may report for the containers we sniff.
 ALLOWED_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"}
 
@@ -69,7 +71,7 @@ def sniff_file(path: Path) -> str:
         raise UploadEmpty()
     kind = sniff_container(head)
     if kind is None:
-        raise UnsupportedFileType(details={"accepted": ["mp4", "mov", "webm", "mkv", "avi"]})
+        raise UnsupportedFileType(details={"accepted": list(ACCEPTED_CONTAINERS)})
     return kind
 
 
@@ -167,11 +169,9 @@ def probe(path: Path, *, timeout_s: float | None = None) -> Probe:
     except subprocess.TimeoutExpired as exc:
         raise MediaRejected("Probing the file took too long.", code="probe_timeout") from exc
     if done.returncode != 0:
-        raise MediaRejected(
-            "The file could not be read as a video (truncated or corrupt?).",
-            code="media_unreadable",
-            details={"probe": done.stderr.decode(errors="replace")[-300:]},
-        )
+        # ffprobe's stderr names server paths: it goes to the log, never to the client.
+        log.info("ffprobe refused %s: %s", path.name, done.stderr.decode(errors="replace")[-300:])
+        raise MediaRejected("The file could not be read as a video (truncated or corrupt?).", code="media_unreadable")
     data = json.loads(done.stdout or b"{}")
     fmt = data.get("format") or {}
     streams = data.get("streams") or []

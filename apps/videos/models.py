@@ -120,9 +120,16 @@ class UploadSession(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", "Open"
+        # Finalised: the media worker assembles, hashes and validates the chunks (processing
+        # stage "assemble"); the video exists already, in ``uploaded``/``processing``.
+        ASSEMBLING = "assembling", "Assembling (in the media worker)"
         COMPLETE = "complete", "Complete"
         EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled by the creator"
         REJECTED = "rejected", "Rejected (not an acceptable video)"
+
+    # States whose chunks are still stored: they count against the creator's open-upload quota.
+    HOLDING_BYTES = (State.OPEN, State.ASSEMBLING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_sessions")

@@ -36,12 +36,19 @@ def caption_rules(*, video: Any, media: Any) -> CheckResult:
     return CheckResult("caption_rules")
 
 
-def run_checks(*, video: Any, media: Any) -> list[CheckResult]:
+# A check that reads only the caption says so; it runs again whenever the caption is edited
+# (services.video_update). Checks of the pictures or sound run once, in processing.
+caption_rules.caption_check = True  # type: ignore[attr-defined]
+
+
+def run_checks(*, video: Any, media: Any, caption_only: bool = False) -> list[CheckResult]:
     results = []
     for path in settings.MEDIA_CONTENT_CHECKS:
         if not path:
             continue
         check = import_string(path)
+        if caption_only and not getattr(check, "caption_check", False):
+            continue
         try:
             results.append(check(video=video, media=media))
         except Exception as exc:  # a broken checker must not publish silently: flag for review

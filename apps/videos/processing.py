@@ -3,6 +3,11 @@
 uploaded -> processing (stage, percent) -> ready | failed (reason code) | rejected
 failed -> uploaded (retry by the creator or staff)
 
+The first stage, ``assemble``, turns a finalised resumable upload into the video's source
+(concatenate, SHA-256, sniff, box walk, probe, limits: apps/videos/uploads.py); a direct
+upload or an already assembled source skips it. Its failures are codes a user may read
+(``checksum_mismatch``, ``media_truncated`` ...); tool output stays in ``VideoMedia.last_error``.
+
 * Transitions happen under ``select_for_update`` on the video row; a worker holds a lease
   (``VideoMedia.lease_owner``/``lease_until``) so a duplicate task skips while another runs, and a
   redelivered task (same task id) or a task after an expired lease takes over.
@@ -30,7 +35,7 @@ from apps.core.errors import PermissionDenied
 from apps.core.signals import announce_access_changed
 from apps.videos import media as mt
 from apps.videos import moderation, storage
-from apps.videos.errors import MediaRejected, VideoNotRetryable
+from apps.videos.errors import MediaRejected, UploadError, VideoNotRetryable
 from apps.videos.models import Video, VideoMedia
 from apps.videos.realtime import push_processing
 
@@ -47,7 +52,8 @@ ALLOWED = {
 
 # (stage, percent when it starts, percent when it ends)
 STAGES = [
-    ("probe", 0, 5),
+    ("assemble", 0, 3),
+    ("probe", 3, 5),
     ("transcode", 5, 88),
     ("thumbnails", 88, 90),
     ("metadata", 90, 93),
@@ -86,6 +92,13 @@ def processing_enqueue(*, video_id: int) -> None:
 # --- Claiming and progress ----------------------------------------------------------------
 
 
+def _has_source(media: VideoMedia) -> bool:
+    """A stored source, or the chunks of a finalised upload the assemble stage will turn into one."""
+    from apps.videos.uploads import upload_pending_assembly
+
+    return bool(media.source) or upload_pending_assembly(video_id=media.video_id)
+
+
 def processing_claim(*, video_id: int, owner: str) -> bool:
     """Take (or keep) the job. False when there is nothing to do or another worker holds it."""
     now = timezone.now()
@@ -94,7 +107,7 @@ def processing_claim(*, video_id: int, owner: str) -> bool:
         if video is None or video.status not in (S.UPLOADED, S.PROCESSING):
             return False
         media = VideoMedia.objects.select_for_update().filter(video=video).first()
-        if media is None or not media.source:
+        if media is None or not _has_source(media):
             return False
         leased = media.lease_owner and media.lease_until and media.lease_until > now
         if video.status == S.PROCESSING and leased and media.lease_owner != owner:
@@ -176,7 +189,7 @@ def video_process(*, video_id: int, owner: str | None = None) -> str:
     except (LeaseLost, Stop):
         if not Video.objects.filter(pk=video_id).exists():
             storage.delete_prefix(prefix)  # the delete's purge may have run before we wrote these
-    except MediaRejected as exc:
+    except (MediaRejected, UploadError) as exc:
         processing_fail(video_id=video_id, reason=exc.code, detail=exc.message, owner=owner)
     except mt.MediaToolError as exc:
         processing_fail(video_id=video_id, reason=exc.reason, detail=exc.detail, owner=owner)
@@ -203,6 +216,12 @@ def _stage_done(*, video_id: int, owner: str, stage: str, seconds: float) -> Non
             raise LeaseLost(video_id)
         media.stage_timings = {**media.stage_timings, stage: round(seconds, 3)}
         media.save(update_fields=["stage_timings"])
+
+
+def _assemble_stage(*, media: VideoMedia, video: Video, report: Callable[[float], None]) -> None:
+    from apps.videos.uploads import upload_assemble
+
+    upload_assemble(media=media, report=report)
 
 
 def _probe_stage(*, media: VideoMedia, video: Video, report: Callable[[float], None]) -> None:
@@ -305,6 +324,7 @@ def _publish_stage(*, media: VideoMedia, video: Video, report: Callable[[float],
 
 
 STAGE_FUNCS: dict[str, Callable[..., None]] = {
+    "assemble": _assemble_stage,
     "probe": _probe_stage,
     "transcode": _transcode_stage,
     "thumbnails": _thumbnails_stage,
@@ -324,8 +344,9 @@ def video_processing_retry(*, video: Video, actor: Any) -> Video:
     ratelimit.hit(f"media:retry:{actor.pk}", limit=settings.MEDIA_RETRIES_PER_HOUR, window_s=3600)
     with transaction.atomic():
         locked = Video.objects.select_for_update().get(pk=video.pk)
-        if locked.status != S.FAILED or not VideoMedia.objects.filter(video=locked).exclude(source="").exists():
-            raise VideoNotRetryable()
+        media = VideoMedia.objects.filter(video=locked).first()
+        if locked.status != S.FAILED or media is None or not _has_source(media):
+            raise VideoNotRetryable()  # e.g. an upload rejected at assembly: nothing left to process
         _transition(locked, S.UPLOADED)
         locked.failure_reason, locked.processing_stage, locked.processing_percent = "", "", 0
         locked.save(update_fields=["status", "failure_reason", "processing_stage", "processing_percent", "updated_at"])

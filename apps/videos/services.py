@@ -40,14 +40,40 @@ def video_create(
 
 @transaction.atomic
 def video_update(*, video: Video, data: dict[str, Any]) -> Video:
+    caption_changed = "caption" in data and data["caption"] != video.caption
     fields = [name for name in ("caption", "visibility", "allow_comments") if name in data]
     for name in fields:
         setattr(video, name, data[name])
+    flagged = caption_changed and _caption_moderate(video=video)
+    if flagged:
+        fields.append("moderation_status")
     if fields:
         video.save(update_fields=[*fields, "updated_at"])
     if "caption" in data:
         video_caption_index(video=video)
     return video
+
+
+def _caption_moderate(*, video: Video) -> bool:
+    """Run the caption checks of processing on an edited caption (``video`` holds it, unsaved).
+    A reject refuses the edit; a flag puts a published video up for review (True)."""
+    from apps.videos import moderation
+    from apps.videos.errors import CaptionBlocked
+    from apps.videos.models import VideoMedia
+
+    media = VideoMedia.objects.filter(video=video).first()
+    results = moderation.run_checks(video=video, media=media, caption_only=True)
+    if any(r.verdict == moderation.REJECT for r in results):
+        raise CaptionBlocked()
+    if media is not None and media.checks:  # keep the recorded results current
+        names = {r.name for r in results}
+        media.checks = [c for c in media.checks if c.get("name") not in names] + [r.as_dict() for r in results]
+        media.save(update_fields=["checks"])
+    flag = any(r.verdict == moderation.FLAG for r in results)
+    if flag and video.moderation_status == Video.Moderation.APPROVED:
+        video.moderation_status = Video.Moderation.FLAGGED
+        return True
+    return False
 
 
 def video_delete(*, video: Video) -> None:

@@ -3,6 +3,12 @@
 Validation runs before any heavy work: size caps, the declared SHA-256, signature sniffing
 and a time-limited probe with limits on codec, duration, resolution and frame rate. A file
 that passes becomes the source of a new video in ``uploaded`` and is queued for processing.
+
+Finalising a session does only the cheap checks in the request (every chunk there, the first
+bytes sniff as a video container) and creates the video; the media worker's first stage,
+``assemble`` (``upload_assemble``), concatenates, hashes and validates up to 512 MiB off the
+request path. The session goes open -> assembling -> complete | rejected; the video shows the
+outcome (``failed`` with a reason code such as ``checksum_mismatch`` or ``media_truncated``).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from io import BytesIO
@@ -17,7 +24,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core import ratelimit
@@ -33,6 +42,7 @@ from apps.videos.errors import (
     UploadIncomplete,
     UploadNotFound,
     UploadNotOpen,
+    UploadQuotaExceeded,
     UploadTooLarge,
 )
 from apps.videos.models import UploadChunk, UploadSession, Video, VideoMedia
@@ -80,6 +90,49 @@ def upload_session_create(
     chunk = chunk_size or DEFAULT_CHUNK
     chunk = max(settings.MEDIA_CHUNK_MIN_BYTES, min(settings.MEDIA_CHUNK_MAX_BYTES, chunk))
     chunk = min(chunk, size)
+    with transaction.atomic():
+        # The account row serialises one creator's concurrent session creations, so two
+        # requests cannot both fit under the quota by reading the same total.
+        get_user_model().objects.select_for_update().filter(pk=creator.pk).values_list("pk").first()
+        held = upload_bytes_held(creator_id=creator.pk)
+        limit = settings.MEDIA_OPEN_UPLOAD_BYTES_PER_ACCOUNT
+        if held + size > limit:
+            raise UploadQuotaExceeded(details={"size": size, "held_bytes": held, "max_bytes": limit})
+        return _session_new(
+            creator=creator,
+            size=size,
+            sha256=sha256,
+            content_type=content_type,
+            filename=filename,
+            chunk=chunk,
+            caption=caption,
+            visibility=visibility,
+            allow_comments=allow_comments,
+            publish_at=publish_at,
+        )
+
+
+def upload_bytes_held(*, creator_id: int) -> int:
+    """Declared bytes of the creator's sessions whose chunks are still stored."""
+    now = timezone.now()
+    holding = Q(state=UploadSession.State.ASSEMBLING) | Q(state=UploadSession.State.OPEN, expires_at__gt=now)
+    total = UploadSession.objects.filter(holding, creator_id=creator_id).aggregate(n=Sum("size"))["n"]
+    return int(total or 0)
+
+
+def _session_new(
+    *,
+    creator: Any,
+    size: int,
+    sha256: str,
+    content_type: str,
+    filename: str,
+    chunk: int,
+    caption: str,
+    visibility: str | None,
+    allow_comments: bool,
+    publish_at: datetime | None,
+) -> UploadSession:
     return UploadSession.objects.create(
         creator=creator,
         size=size,
@@ -152,65 +205,133 @@ def upload_missing(session: UploadSession) -> list[int]:
 
 
 def upload_finalise(*, session: UploadSession) -> tuple[Video, bool]:
-    """Assemble, verify and ingest. Returns (video, created); finalising twice returns the same video."""
-    if session.state == UploadSession.State.COMPLETE and session.video_id:
+    """Check that every chunk is there and that it starts like a video, create the video and
+    hand the heavy work to the media worker (stage ``assemble``). Returns (video, created);
+    finalising again returns the same video."""
+    if session.state in (UploadSession.State.ASSEMBLING, UploadSession.State.COMPLETE) and session.video_id:
         return session.video, False
     _ensure_open(session)
     missing = upload_missing(session)
     if missing:
         raise UploadIncomplete(details={"missing": missing[:100], "missing_count": len(missing)})
+    first = session.chunks.get(index=0).name
+    with storage.media_storage().open(first, "rb") as part:
+        head = part.read(64)
+    if mt.sniff_container(head) is None:  # 64 bytes: the one check that is free here
+        _session_close(session, UploadSession.State.REJECTED, only_from=(UploadSession.State.OPEN,))
+        raise UnsupportedFileType(details={"accepted": list(mt.ACCEPTED_CONTAINERS)})
+    with transaction.atomic():
+        locked = UploadSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state in (UploadSession.State.ASSEMBLING, UploadSession.State.COMPLETE) and locked.video_id:
+            return locked.video, False
+        _ensure_open(locked)
+        video = _video_new(
+            creator=session.creator,
+            caption=session.caption,
+            visibility=session.visibility or None,
+            allow_comments=session.allow_comments,
+        )
+        VideoMedia.objects.create(video=video, publish_at=session.publish_at)
+        locked.state, locked.video = UploadSession.State.ASSEMBLING, video
+        locked.save(update_fields=["state", "video"])
+        processing_enqueue(video_id=video.pk)
+    return video, True
+
+
+def upload_pending_assembly(*, video_id: int) -> bool:
+    """True when the video's source is still the chunks of a finalised session."""
+    return UploadSession.objects.filter(video_id=video_id, state=UploadSession.State.ASSEMBLING).exists()
+
+
+def upload_assemble(*, media: VideoMedia, report: Callable[[float], None] = lambda _f: None) -> None:
+    """Worker stage: concatenate the chunks, verify the declared SHA-256, validate the file and
+    store it as the video's source. Idempotent: a source already stored means done.
+
+    A file that fails (checksum, signature, structure, probe, limits) raises with its stable
+    code after closing the session as ``rejected``; the pipeline fails the video with that code.
+    """
+    if media.source:
+        return
+    session = UploadSession.objects.filter(video_id=media.video_id).first()
+    if session is None or session.state != UploadSession.State.ASSEMBLING:
+        raise MediaRejected("The upload is no longer available.", code="upload_unavailable")
     chunks = list(session.chunks.order_by("index").values_list("name", flat=True))
+    if len(chunks) != session.total_chunks:
+        raise MediaRejected("The upload is no longer available.", code="upload_unavailable")
     store = storage.media_storage()
     with storage.workdir() as tmp:
         path = Path(tmp) / "upload"
         digest = hashlib.sha256()
         with open(path, "wb") as out:
-            for name in chunks:
+            for done, name in enumerate(chunks, start=1):
                 with store.open(name, "rb") as part:
                     for block in iter(lambda part=part: part.read(1024 * 1024), b""):
                         digest.update(block)
                         out.write(block)
-        if digest.hexdigest() != session.sha256:
-            raise ChecksumMismatch(details={"declared": session.sha256, "actual": digest.hexdigest()})
+                report(done / len(chunks))
         try:
+            if digest.hexdigest() != session.sha256:
+                raise ChecksumMismatch(details={"declared": session.sha256, "actual": digest.hexdigest()})
             container, probe = _validate(path)
-        except MediaRejected:
-            _session_close(session, UploadSession.State.REJECTED)
+        except (ChecksumMismatch, MediaRejected):
+            _session_close(session, UploadSession.State.REJECTED, only_from=(UploadSession.State.ASSEMBLING,))
             raise
-        with transaction.atomic():
-            locked = UploadSession.objects.select_for_update().get(pk=session.pk)
-            if locked.state == UploadSession.State.COMPLETE and locked.video_id:
-                return locked.video, False
-            video = _ingest(
-                creator=session.creator,
-                path=path,
-                sha256=session.sha256,
-                container=container,
-                probe=probe,
-                caption=session.caption,
-                visibility=session.visibility or None,
-                allow_comments=session.allow_comments,
-                publish_at=session.publish_at,
-            )
-            locked.state, locked.video = UploadSession.State.COMPLETE, video
-            locked.save(update_fields=["state", "video"])
-            transaction.on_commit(partial(storage.delete_prefix, session.chunk_prefix))
-    return video, True
+        name = storage.put_path(f"src/{secrets.token_urlsafe(18)}{SOURCE_EXT.get(container, '')}", path)
+        size = path.stat().st_size
+    with transaction.atomic():
+        locked = UploadSession.objects.select_for_update().filter(pk=session.pk).first()
+        current = VideoMedia.objects.select_for_update().filter(pk=media.pk).first()
+        if locked is None or current is None or current.source or locked.state != UploadSession.State.ASSEMBLING:
+            transaction.on_commit(partial(storage.delete_names, [name]))  # someone else finished it
+            return
+        current.source, current.source_size, current.source_sha256 = name, size, session.sha256
+        current.container, current.probe = container, probe.as_dict()
+        current.save(update_fields=["source", "source_size", "source_sha256", "container", "probe"])
+        Video.objects.filter(pk=media.video_id).update(
+            duration_ms=int(probe.duration_s * 1000), width=probe.width, height=probe.height, updated_at=timezone.now()
+        )
+        locked.state = UploadSession.State.COMPLETE
+        locked.save(update_fields=["state"])
+        transaction.on_commit(partial(_chunks_drop, locked))
+    media.source = name
 
 
-def _session_close(session: UploadSession, state: str) -> None:
-    UploadSession.objects.filter(pk=session.pk).update(state=state)
+def upload_session_cancel(*, session: UploadSession) -> UploadSession:
+    """The creator abandons an open session: its chunks go and its bytes leave the quota."""
+    _ensure_open(session)
+    if not _session_close(session, UploadSession.State.CANCELLED, only_from=(UploadSession.State.OPEN,)):
+        session.refresh_from_db(fields=["state"])
+        raise UploadNotOpen(details={"state": session.state})
+    session.state = UploadSession.State.CANCELLED
+    return session
+
+
+def _chunks_drop(session: UploadSession) -> None:
     session.chunks.all().delete()
     storage.delete_prefix(session.chunk_prefix)
+
+
+def _session_close(session: UploadSession, state: str, *, only_from: tuple[str, ...] | None = None) -> bool:
+    """Move the session to a final state and drop its chunks. With ``only_from`` the move is
+    guarded (a session a concurrent request finalised is left alone): False when it did not move."""
+    rows = UploadSession.objects.filter(pk=session.pk)
+    if only_from is not None:
+        rows = rows.filter(state__in=only_from)
+    if not rows.update(state=state):
+        return False
+    _chunks_drop(session)
+    return True
 
 
 def uploads_expire(*, now: datetime | None = None) -> int:
     """Drop open sessions past their expiry and their chunks (a periodic task)."""
     now = now or timezone.now()
     expired = 0
-    for session in UploadSession.objects.filter(state=UploadSession.State.OPEN, expires_at__lte=now):
-        _session_close(session, UploadSession.State.EXPIRED)
-        expired += 1
+    stale = Q(state=UploadSession.State.OPEN, expires_at__lte=now)
+    # Finalised, but the video was deleted before the worker assembled it.
+    orphaned = Q(state=UploadSession.State.ASSEMBLING, video__isnull=True)
+    for session in UploadSession.objects.filter(stale | orphaned):
+        expired += _session_close(session, UploadSession.State.EXPIRED, only_from=(session.state,))
     return expired
 
 
@@ -268,6 +389,12 @@ def _validate(path: Path) -> tuple[str, mt.Probe]:
 SOURCE_EXT = {"mp4": ".mp4", "mov": ".mov", "matroska": ".mkv", "avi": ".avi"}
 
 
+def _video_new(*, creator: Any, caption: str, visibility: str | None, allow_comments: bool) -> Video:
+    from apps.videos.services import video_create
+
+    return video_create(creator=creator, caption=caption, visibility=visibility, allow_comments=allow_comments)
+
+
 def _ingest(
     *,
     creator: Any,
@@ -281,9 +408,7 @@ def _ingest(
     publish_at: datetime | None,
 ) -> Video:
     """Inside a transaction: the video, its media record and the stored source; then queue it."""
-    from apps.videos.services import video_create
-
-    video = video_create(creator=creator, caption=caption, visibility=visibility, allow_comments=allow_comments)
+    video = _video_new(creator=creator, caption=caption, visibility=visibility, allow_comments=allow_comments)
     video.duration_ms = int(probe.duration_s * 1000)
     video.width, video.height = probe.width, probe.height
     video.save(update_fields=["duration_ms", "width", "height", "updated_at"])

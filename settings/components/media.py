@@ -10,6 +10,9 @@ MEDIA_MAX_UPLOAD_BYTES = env_int("MEDIA_MAX_UPLOAD_BYTES", 512 * MIB)
 MEDIA_DIRECT_UPLOAD_MAX_BYTES = env_int("MEDIA_DIRECT_UPLOAD_MAX_BYTES", 32 * MIB)
 MEDIA_CHUNK_MIN_BYTES = env_int("MEDIA_CHUNK_MIN_BYTES", 256 * 1024)
 MEDIA_CHUNK_MAX_BYTES = env_int("MEDIA_CHUNK_MAX_BYTES", 16 * MIB)
+# Bytes all of an account's unfinished upload sessions (open, or finalised and waiting for the
+# media worker) may declare together: chunks are stored before anything is validated.
+MEDIA_OPEN_UPLOAD_BYTES_PER_ACCOUNT = env_int("MEDIA_OPEN_UPLOAD_BYTES_PER_ACCOUNT", 1024 * MIB)
 MEDIA_UPLOAD_SESSION_TTL_S = env_int("MEDIA_UPLOAD_SESSION_TTL_S", 24 * 3600)
 MEDIA_UPLOADS_PER_HOUR = env_int("MEDIA_UPLOADS_PER_HOUR", 30)
 MEDIA_RETRIES_PER_HOUR = env_int("MEDIA_RETRIES_PER_HOUR", 10)

@@ -282,3 +282,53 @@ def test_comment_events_become_aggregated_notifications_end_to_end(
         row.recipient_id: inbox.notifications_render([row])[0]["text"] for row in Notification.objects.order_by("id")
     }
     assert texts == {creator.pk: "ana and viewer commented on your video", viewer.pk: "creator pinned your comment"}
+
+
+def test_an_edited_comment_goes_back_to_the_classifier(
+    creator, viewer, user_factory, video, settings, django_capture_on_commit_callbacks
+):
+    from apps.comments import tasks
+
+    settings.COMMENTS_CLASSIFIER = "tests.comments.test_comments_api.rude_classifier"
+    other = user_factory()
+    comment = post(viewer, video, "nice clip").json()
+    tasks.moderate(comment["id"])
+    assert Comment.objects.get(pk=comment["id"]).status == "published"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        edited = client_for(viewer).patch(f"/api/v1/comments/{comment['id']}", {"body": "you are rude"}, format="json")
+
+    assert edited.status_code == 200 and edited.json()["status"] == "pending"
+    assert client_for(other).get(f"/api/v1/videos/{video.pk}/comments").json()["results"] == []
+    assert sum("moderate" in repr(cb) for cb in callbacks) == 1
+    tasks.moderate(comment["id"])
+    tasks.moderate(comment["id"])  # redelivered
+    stored = Comment.objects.get(pk=comment["id"])
+    assert (stored.status, stored.moderation_reasons) == ("hidden", ["toxicity"])
+    assert client_for(other).get(f"/api/v1/videos/{video.pk}/comments").json()["results"] == []
+
+
+def test_a_verdict_on_text_edited_meanwhile_is_discarded(viewer, user_factory, video, settings):
+    from apps.comments import tasks
+
+    settings.COMMENTS_CLASSIFIER = "tests.comments.test_comments_api.slow_classifier"
+    comment = post(viewer, video, "nice clip").json()
+    EDIT_DURING_CLASSIFICATION.append(
+        lambda: client_for(viewer).patch(f"/api/v1/comments/{comment['id']}", {"body": "you are rude"}, format="json")
+    )
+
+    tasks.moderate(comment["id"])  # judged "nice clip" while the author changed it
+    assert Comment.objects.get(pk=comment["id"]).status == "pending"
+    tasks.moderate(comment["id"])  # the edit's own classification
+
+    assert Comment.objects.get(pk=comment["id"]).status == "hidden"
+    assert not client_for(user_factory()).get(f"/api/v1/videos/{video.pk}/comments").json()["results"]
+
+
+EDIT_DURING_CLASSIFICATION: list = []
+
+
+def slow_classifier(text, *, author_id, video_id):
+    while EDIT_DURING_CLASSIFICATION:
+        EDIT_DURING_CLASSIFICATION.pop()()
+    return rude_classifier(text, author_id=author_id, video_id=video_id)

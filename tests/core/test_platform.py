@@ -91,8 +91,9 @@ def test_replica_router_keeps_reads_on_primary_inside_a_transaction(settings):
 
 
 @CASSANDRA
-def test_health_ready_reports_each_service(client):
-    response = client.get("/health/ready")
+def test_health_ready_reports_each_service(client, settings):
+    settings.HEALTH_TOKEN = "probe-token"
+    response = client.get("/health/ready", HTTP_X_HEALTH_TOKEN="probe-token")
 
     assert response.status_code == 200
     checks = response.json()["checks"]
@@ -100,7 +101,7 @@ def test_health_ready_reports_each_service(client):
 
 
 @pytest.mark.django_db
-def test_health_ready_says_which_service_is_down_without_hanging(client, monkeypatch):
+def test_health_ready_says_which_service_is_down_without_hanging(client, monkeypatch, settings):
     import time
 
     from cassandra.cluster import Cluster
@@ -111,8 +112,9 @@ def test_health_ready_says_which_service_is_down_without_hanging(client, monkeyp
     dead = CassandraStore(session_factory=lambda: Cluster(["127.0.0.1"], port=1, connect_timeout=1).connect())
     monkeypatch.setattr(store, "get_store", lambda: dead)
     started = time.monotonic()
+    settings.HEALTH_TOKEN = "probe-token"
 
-    response = client.get("/health/ready")
+    response = client.get("/health/ready", HTTP_X_HEALTH_TOKEN="probe-token")
 
     assert time.monotonic() - started < 10
     assert response.status_code == 503

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def _ready(creator, clips, **fields):
     response = upload_file(client_for(creator), clips("landscape_mp4"), **fields)
-    video_id = response.json()["id"]
+    video_id = response.json()["video_id"]
     assert process_video(video_id) == Video.Status.READY
     return video_id
 
@@ -88,6 +88,6 @@ def test_tampered_expired_and_escaping_links_are_refused(creator, clips, setting
 def test_playback_of_an_unprocessed_video_is_a_clear_409(creator, clips):
     response = upload_file(client_for(creator), clips("landscape_mov"))
 
-    playback = client_for(creator).get(f"/api/v1/videos/{response.json()['id']}/playback")
+    playback = client_for(creator).get(f"/api/v1/videos/{response.json()['video_id']}/playback")
 
     assert playback.status_code == 409 and playback.json()["error"]["code"] == "video_not_ready"

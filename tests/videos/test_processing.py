@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from apps.videos import processing
+from apps.videos import processing, uploads
 from apps.videos.models import Video, VideoMedia
 from apps.videos.storage import media_storage
 from apps.videos.tasks import process_video, purge_media
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 def _uploaded(creator, path, **fields):
     response = upload_file(client_for(creator), path, **fields)
-    assert response.status_code == 201, response.json()
-    return Video.objects.get(pk=response.json()["id"])
+    assert response.status_code == 202, response.json()
+    return Video.objects.get(pk=response.json()["video_id"])
 
 
 @pytest.mark.parametrize(
@@ -78,6 +78,7 @@ def test_a_restarted_job_skips_finished_stages(creator, clips):
 
 def test_broken_media_fails_with_a_reason_and_the_creator_can_retry(creator, clips, django_capture_on_commit_callbacks):
     video = _uploaded(creator, clips("landscape_mov"))
+    uploads.upload_assemble(media=VideoMedia.objects.get(video=video))  # the worker's first stage
     media = VideoMedia.objects.get(video=video)
     original = media_storage().open(media.source).read()
     with media_storage().open(media.source, "wb") as fh:  # the stored source got corrupted
@@ -230,6 +231,7 @@ def test_scheduled_video_is_announced_when_due(creator, clips, notified, django_
 
 def test_failure_tells_the_creator_why(creator, clips, notified, django_capture_on_commit_callbacks):
     video = _uploaded(creator, clips("landscape_mov"))
+    uploads.upload_assemble(media=VideoMedia.objects.get(video=video))
     source = VideoMedia.objects.get(video=video).source
     with media_storage().open(source, "wb") as fh:
         fh.write(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)

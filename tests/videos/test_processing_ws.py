@@ -43,7 +43,7 @@ def _communicator(user, video_id):
 
 @pytest.fixture
 def uploaded(creator, clips):
-    return upload_file(client_for(creator), clips("landscape_mov")).json()["id"]
+    return upload_file(client_for(creator), clips("landscape_mov")).json()["video_id"]
 
 
 def test_creator_receives_a_snapshot_then_progress(creator, uploaded):
@@ -76,3 +76,25 @@ def test_others_cannot_follow_my_processing(viewer, uploaded):
         return connected
 
     assert run_async(scenario) is False
+
+
+def test_the_assemble_stage_reports_on_the_socket(creator, uploaded):
+    from apps.videos.tasks import process_video
+
+    ws = _communicator(creator, uploaded)
+
+    async def scenario():
+        await ws.connect()
+        await ws.receive_json_from()  # the snapshot
+        await database_sync_to_async(process_video)(uploaded)
+        seen = []
+        while not seen or seen[-1]["status"] != "ready":
+            seen.append(await ws.receive_json_from(timeout=5))
+        await ws.disconnect()
+        return seen
+
+    seen = run_async(scenario)
+
+    assert seen[0]["stage"] == "assemble" and seen[0]["status"] == "processing"
+    assert [m["stage"] for m in seen if m["stage"]][:2] == ["assemble", "assemble"]
+    assert seen[-1]["status"] == "ready"

@@ -6,13 +6,14 @@ import pytest
 
 from apps.videos.models import UploadSession, Video, VideoMedia
 from apps.videos.storage import media_storage
+from apps.videos.tasks import process_video
 from tests.conftest import client_for, task_callbacks
 from tests.videos.helpers import put_chunk, start_upload, upload_file
 
 pytestmark = pytest.mark.django_db
 
 
-def test_chunks_in_any_order_then_finalise_creates_a_video_and_queues_processing(
+def test_chunks_in_any_order_then_finalise_answers_202_and_the_worker_assembles(
     creator, clips, django_capture_on_commit_callbacks
 ):
     client = client_for(creator)
@@ -20,13 +21,49 @@ def test_chunks_in_any_order_then_finalise_creates_a_video_and_queues_processing
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload_file(client, clips("landscape_mp4"), order="reverse", caption="first #clip")
 
-    assert response.status_code == 201
+    assert response.status_code == 202, response.json()
     body = response.json()
-    assert body["status"] == "uploaded" and body["hashtags"] == ["clip"]
-    assert (body["width"], body["height"]) == (320, 240)
-    media = VideoMedia.objects.get(video_id=body["id"])
-    assert media.source.startswith("src/") and media_storage().exists(media.source)
+    assert (body["status"], body["stage"], body["percent"]) == ("uploaded", "", 0)
+    assert response["Location"] == f"/api/v1/videos/{body['video_id']}/processing"
     assert any("process_video" in repr(getattr(cb, "func", cb)) for cb in callbacks)
+    session = UploadSession.objects.get()
+    assert session.state == "assembling" and VideoMedia.objects.get(video_id=body["video_id"]).source == ""
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_video(body["video_id"]) == "ready"
+
+    video = client.get(f"/api/v1/videos/{body['video_id']}").json()
+    media = VideoMedia.objects.get(video_id=body["video_id"])
+    assert video["hashtags"] == ["clip"] and (video["width"], video["height"]) == (320, 240)
+    assert media.source.startswith("src/") and media_storage().exists(media.source)
+    assert media.source_sha256 == session.sha256 and "assemble" in media.stage_timings
+    session.refresh_from_db()
+    assert session.state == "complete" and not session.chunks.exists()
+    assert not media_storage().exists(session.chunk_prefix)
+
+
+def test_finalise_does_no_assembling_hashing_or_probing_in_the_request(creator, clips, monkeypatch):
+    import types
+
+    from apps.videos import media as mt
+    from apps.videos import storage, uploads
+
+    client = client_for(creator)
+    data = clips("landscape_mp4").read_bytes()
+    session = start_upload(client, data).json()
+    for index in range(session["total_chunks"]):
+        put_chunk(client, session, data, index)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("heavy media work inside the request")
+
+    for module, name in [(mt, "probe"), (mt, "check_complete"), (storage, "put_path"), (storage, "sha256_of")]:
+        monkeypatch.setattr(module, name, forbidden)
+    monkeypatch.setattr(uploads, "hashlib", types.SimpleNamespace(sha256=forbidden))
+
+    response = client.post(f"/api/v1/uploads/{session['id']}/finalise")
+
+    assert response.status_code == 202
 
 
 def test_resume_after_a_dropped_connection_reports_missing_chunks(creator, clips):
@@ -58,17 +95,22 @@ def test_resending_a_chunk_replaces_it_and_finalise_twice_returns_the_same_video
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = client.post(f"/api/v1/uploads/{session['id']}/finalise")
         second = client.post(f"/api/v1/uploads/{session['id']}/finalise")
-    for callback in callbacks:
-        if "delete_prefix" in repr(callback):  # run the chunk clean-up, not the processing
-            callback()
 
-    assert (first.status_code, second.status_code) == (201, 200)
-    assert first.json()["id"] == second.json()["id"]
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["video_id"] == second.json()["video_id"]
     assert Video.objects.filter(creator=creator).count() == 1
+    assert len(task_callbacks(callbacks)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_video(first.json()["video_id"]) == "ready"
+        assert process_video(first.json()["video_id"]) == "skipped"  # a redelivered task changes nothing
+    third = client.post(f"/api/v1/uploads/{session['id']}/finalise")
+    assert third.status_code == 200 and third.json()["status"] == "ready"
+    assert VideoMedia.objects.filter(video__creator=creator).exclude(source="").count() == 1
     assert not media_storage().exists(f"uploads/{session['id'].replace('-', '')}/")
 
 
-def test_checksum_mismatch_is_refused_and_nothing_is_created(creator, clips):
+def test_checksum_mismatch_fails_the_video_visibly_and_nothing_is_stored(creator, clips):
     client = client_for(creator)
     data = clips("landscape_mp4").read_bytes()
     session = client.post(
@@ -78,10 +120,16 @@ def test_checksum_mismatch_is_refused_and_nothing_is_created(creator, clips):
         put_chunk(client, session, data, index)
 
     response = client.post(f"/api/v1/uploads/{session['id']}/finalise")
+    video_id = response.json()["video_id"]
 
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "checksum_mismatch"
-    assert Video.objects.count() == 0
+    assert response.status_code == 202
+    assert process_video(video_id) == "failed"
+    state = client.get(f"/api/v1/videos/{video_id}/processing").json()
+    assert (state["status"], state["failure_reason"]) == ("failed", "checksum_mismatch")
+    assert UploadSession.objects.get().state == "rejected"
+    assert VideoMedia.objects.get(video_id=video_id).source == ""
+    retry = client.post(f"/api/v1/videos/{video_id}/retry")
+    assert (retry.status_code, retry.json()["error"]["code"]) == (409, "video_not_retryable")
 
 
 def test_chunk_out_of_range_and_wrong_size(creator, clips):
@@ -115,20 +163,7 @@ def test_zero_byte_and_over_limit_sessions_are_refused(creator, settings):
     assert (text.status_code, text.json()["error"]["code"]) == (415, "unsupported_file_type")
 
 
-@pytest.mark.parametrize(
-    ("bad", "status", "code"),
-    [
-        ("text", 415, "unsupported_file_type"),
-        ("truncated", 422, "media_truncated"),
-        ("truncated_faststart", 422, "media_truncated"),
-        ("audio", 422, "no_video_stream"),
-        ("long", 422, "duration_too_long"),
-        ("huge", 422, "resolution_too_high"),
-    ],
-)
-def test_bad_files_are_rejected_at_finalise_with_their_code(
-    creator, clips, audio_only, tmp_path, settings, bad, status, code
-):
+def _bad_file(bad, clips, audio_only, tmp_path):
     source = {
         "text": None,
         "truncated": clips("landscape_mp4"),
@@ -144,15 +179,44 @@ def test_bad_files_are_rejected_at_finalise_with_their_code(
         path.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
     else:
         path.write_bytes(source.read_bytes())
+    return path
+
+
+def test_a_file_that_is_no_video_container_is_refused_at_finalise(creator, clips, audio_only, tmp_path):
+    response = upload_file(client_for(creator), _bad_file("text", clips, audio_only, tmp_path))
+
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_file_type")
+    assert Video.objects.count() == 0
+    assert UploadSession.objects.get().state == UploadSession.State.REJECTED
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["media_truncated", "media_truncated:faststart", "no_video_stream", "duration_too_long", "resolution_too_high"],
+)
+def test_bad_files_fail_in_the_worker_with_a_user_safe_reason(creator, clips, audio_only, tmp_path, settings, code):
+    bad = {
+        "media_truncated": "truncated",
+        "media_truncated:faststart": "truncated_faststart",
+        "no_video_stream": "audio",
+        "duration_too_long": "long",
+        "resolution_too_high": "huge",
+    }[code]
     settings.MEDIA_MAX_DURATION_S = 1 if bad == "long" else 600
     settings.MEDIA_MAX_SHORT_SIDE = 200 if bad == "huge" else 2160
+    client = client_for(creator)
 
-    response = upload_file(client_for(creator), path)
+    response = upload_file(client, _bad_file(bad, clips, audio_only, tmp_path))
+    video_id = response.json()["video_id"]
+    outcome = process_video(video_id)
+    state = client.get(f"/api/v1/videos/{video_id}/processing")
 
-    assert response.status_code == status
-    assert response.json()["error"]["code"] == code
-    assert Video.objects.count() == 0
-    assert UploadSession.objects.get().state == UploadSession.State.REJECTED or code == "unsupported_file_type"
+    assert response.status_code == 202 and outcome == "failed"
+    assert state.json()["failure_reason"] == code.split(":")[0]
+    assert "/tmp" not in state.content.decode() and "rh-media" not in state.content.decode()
+    assert UploadSession.objects.get().state == UploadSession.State.REJECTED
+    assert VideoMedia.objects.get(video_id=video_id).source == ""
+    assert not media_storage().exists(UploadSession.objects.get().chunk_prefix)
 
 
 def test_someone_else_cannot_see_or_feed_my_upload(creator, viewer, clips):
@@ -243,7 +307,7 @@ def test_admin_retry_action_requeues_failed_videos(creator, clips, django_captur
     from apps.videos.tasks import process_video
     from tests.factories import UserFactory
 
-    video_id = upload_file(client_for(creator), clips("landscape_mov")).json()["id"]
+    video_id = upload_file(client_for(creator), clips("landscape_mov")).json()["video_id"]
     Video.objects.filter(pk=video_id).update(status="failed", failure_reason="transcode_failed")
     staff = UserFactory(username="ops", is_staff=True, is_superuser=True)
     request = RequestFactory().post("/admin/videos/video/")
@@ -280,3 +344,75 @@ def test_a_chunk_damaged_in_transit_is_refused_on_its_own(creator, clips):
 
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "chunk_checksum_mismatch"
     assert good.status_code == 200 and good.json()["received"] == [0]
+
+
+def test_open_upload_bytes_are_capped_per_account(creator, viewer, settings):
+    from django.utils import timezone
+
+    settings.MEDIA_OPEN_UPLOAD_BYTES_PER_ACCOUNT = 10_000
+    client = client_for(creator)
+
+    first = client.post("/api/v1/uploads", {"size": 6000, "sha256": "a" * 64}, format="json")
+    over = client.post("/api/v1/uploads", {"size": 5000, "sha256": "b" * 64}, format="json")
+    someone_else = client_for(viewer).post("/api/v1/uploads", {"size": 5000, "sha256": "c" * 64}, format="json")
+    cancelled = client.delete(f"/api/v1/uploads/{first.json()['id']}")
+    cancelled_again = client.delete(f"/api/v1/uploads/{first.json()['id']}")
+    after_cancel = client.post("/api/v1/uploads", {"size": 5000, "sha256": "d" * 64}, format="json")
+    UploadSession.objects.filter(pk=after_cancel.json()["id"]).update(expires_at=timezone.now())
+    after_expiry = client.post("/api/v1/uploads", {"size": 10_000, "sha256": "e" * 64}, format="json")
+
+    assert first.status_code == 201
+    assert (over.status_code, over.json()["error"]["code"]) == (409, "upload_quota_exceeded")
+    assert over.json()["error"]["details"] == {"size": 5000, "held_bytes": 6000, "max_bytes": 10_000}
+    assert someone_else.status_code == 201
+    assert cancelled.status_code == 204 and cancelled_again.status_code == 409
+    assert after_cancel.status_code == 201 and after_expiry.status_code == 201
+
+
+def test_a_finalised_upload_waiting_for_the_worker_still_counts(creator, clips, settings):
+    data = clips("landscape_mp4").read_bytes()
+    settings.MEDIA_OPEN_UPLOAD_BYTES_PER_ACCOUNT = len(data) + 100
+    client = client_for(creator)
+
+    assert upload_file(client, clips("landscape_mp4")).status_code == 202
+    waiting = client.post("/api/v1/uploads", {"size": 200, "sha256": "a" * 64}, format="json")
+    process_video(UploadSession.objects.get().video_id)
+    assembled = client.post("/api/v1/uploads", {"size": 200, "sha256": "a" * 64}, format="json")
+
+    assert waiting.json()["error"]["code"] == "upload_quota_exceeded"
+    assert assembled.status_code == 201
+
+
+def test_deleting_a_video_before_assembly_leaves_no_chunks(creator, clips):
+    from apps.videos.tasks import expire_uploads
+
+    client = client_for(creator)
+    video_id = upload_file(client, clips("landscape_mp4")).json()["video_id"]
+    session = UploadSession.objects.get()
+
+    assert client.delete(f"/api/v1/videos/{video_id}").status_code == 204
+    assert process_video(video_id) == "skipped"
+    assert expire_uploads() == 1 and expire_uploads() == 0
+    assert not media_storage().exists(session.chunk_prefix)
+
+
+def test_an_upload_whose_assembly_ran_out_of_retries_can_be_retried(creator, clips, monkeypatch):
+    from apps.videos import storage
+
+    client = client_for(creator)
+    video_id = upload_file(client, clips("landscape_mp4")).json()["video_id"]
+    real_put_path = storage.put_path
+    monkeypatch.setattr(storage, "put_path", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        process_video(video_id)  # the task would be retried; here the retries run out
+    process_video.on_failure(OSError("disk full"), "task-1", (video_id,), {}, None)
+    failed = client.get(f"/api/v1/videos/{video_id}/processing").json()
+    monkeypatch.setattr(storage, "put_path", real_put_path)
+
+    retry = client.post(f"/api/v1/videos/{video_id}/retry")
+
+    assert (failed["status"], failed["failure_reason"], failed["stage"]) == ("failed", "retries_exhausted", "assemble")
+    assert "disk full" not in str(failed)
+    assert retry.status_code == 202
+    assert process_video(video_id) == "ready"
+    assert UploadSession.objects.get().state == "complete"

@@ -17,6 +17,7 @@ from apps.accounts.api import serializers as s
 from apps.accounts.models import User
 from apps.accounts.tokens import HashedTokenRefreshSerializer
 from apps.core.errors import ValidationFailed
+from apps.core.images import SizeCapUploadHandler, reencode_without_metadata
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
@@ -119,9 +120,21 @@ class MeView(APIView):
         return Response(s.MeOutput(user).data)
 
 
+def _avatar_too_large() -> ValidationFailed:
+    return ValidationFailed("The avatar is larger than 2 MiB.", code="avatar_too_large")
+
+
 class AvatarView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: the cap applies while it streams in.
+        request.upload_handlers = [
+            SizeCapUploadHandler(request, max_bytes=AVATAR_MAX_BYTES, error=_avatar_too_large),
+            *request.upload_handlers,
+        ]
+        return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
         request={
@@ -137,12 +150,13 @@ class AvatarView(APIView):
         if upload is None:
             raise ValidationFailed("Send the image as the 'avatar' form field.", code="avatar_missing")
         if upload.size > AVATAR_MAX_BYTES:
-            raise ValidationFailed("The avatar is larger than 2 MiB.", code="avatar_too_large")
+            raise _avatar_too_large()
         try:
             ImageField().clean(upload)  # Pillow opens it: the bytes must really be an image
-        except DjangoValidationError as exc:
+            clean = reencode_without_metadata(upload)  # no EXIF (GPS, camera serials) is stored
+        except (DjangoValidationError, ValueError, OSError) as exc:
             raise ValidationFailed("The avatar is not a valid image.", code="avatar_invalid") from exc
-        user = services.profile_update(user=request.user, data={"avatar": upload})
+        user = services.profile_update(user=request.user, data={"avatar": clean})
         return Response(s.MeOutput(user).data)
 
 

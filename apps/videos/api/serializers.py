@@ -44,11 +44,20 @@ class VideoOutput(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # Only the creator (and staff) see why a video is held back: to anyone else a removed or
+    # failed video is simply not there, and its moderation state says nothing to them.
+    OWNER_ONLY = ("failure_reason", "moderation_status")
+
     def to_representation(self, video: Video) -> dict:
         data = super().to_representation(video)
         # Decided by the visibility selector for this viewer (videos_visible_to).
         if getattr(video, "like_count_hidden", False):
             data["like_count"] = None
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not (user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff)):
+            for name in self.OWNER_ONLY:
+                data.pop(name, None)
         return data
 
     def get_thumbnail(self, video: Video) -> str | None:

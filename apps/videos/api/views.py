@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, JsonResponse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -37,7 +38,7 @@ class VideoListCreateView(ListAPIView):
         data.is_valid(raise_exception=True)
         video = services.video_create(creator=request.user, **data.validated_data)
         video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class VideoDetailView(APIView):
@@ -45,7 +46,11 @@ class VideoDetailView(APIView):
 
     @extend_schema(responses={200: s.VideoOutput})
     def get(self, request: Request, video_id: int) -> Response:
-        return Response(s.VideoOutput(selectors.video_get_visible(video_id=video_id, viewer=request.user)).data)
+        return Response(
+            s.VideoOutput(
+                selectors.video_get_visible(video_id=video_id, viewer=request.user), context={"request": request}
+            ).data
+        )
 
     @extend_schema(request=s.VideoUpdateInput, responses={200: s.VideoOutput})
     def patch(self, request: Request, video_id: int) -> Response:
@@ -53,7 +58,11 @@ class VideoDetailView(APIView):
         data = s.VideoUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.video_update(video=video, data=data.validated_data)
-        return Response(s.VideoOutput(selectors.video_get_visible(video_id=video_id, viewer=request.user)).data)
+        return Response(
+            s.VideoOutput(
+                selectors.video_get_visible(video_id=video_id, viewer=request.user), context={"request": request}
+            ).data
+        )
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, video_id: int) -> Response:
@@ -126,6 +135,12 @@ class UploadSessionDetailView(APIView):
     def get(self, request: Request, session_id: str) -> Response:
         return Response(_session_body(uploads.upload_session_get(session_id=session_id, user=request.user)))
 
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, session_id: str) -> Response:
+        """Abandon an open session (its chunks are removed and its bytes leave the quota)."""
+        uploads.upload_session_cancel(session=uploads.upload_session_get(session_id=session_id, user=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class UploadChunkView(APIView):
     """``PUT`` the raw bytes of chunk ``index`` (any order; resend to resume)."""
@@ -145,14 +160,18 @@ class UploadChunkView(APIView):
 
 
 class UploadFinaliseView(APIView):
+    """Finalising hands the file to the media worker: 202 with the processing state, which
+    ``GET /videos/<id>/processing`` and ``ws/videos/<id>/processing/`` then follow."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: s.VideoOutput, 200: s.VideoOutput})
+    @extend_schema(request=None, responses={202: s.ProcessingOutput, 200: s.ProcessingOutput})
     def post(self, request: Request, session_id: str) -> Response:
         session = uploads.upload_session_get(session_id=session_id, user=request.user)
         video, created = uploads.upload_finalise(session=session)
-        video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        response = Response(_processing_body(video), status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        response["Location"] = reverse("video-processing", kwargs={"video_id": video.pk})
+        return response
 
 
 class DirectUploadView(APIView):
@@ -169,7 +188,7 @@ class DirectUploadView(APIView):
         data.is_valid(raise_exception=True)
         video = uploads.upload_direct(creator=request.user, **data.validated_data)
         video = selectors.video_get_visible(video_id=video.pk, viewer=request.user)
-        return Response(s.VideoOutput(video).data, status=status.HTTP_201_CREATED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 def _video_for_processing(request: Request, video_id: int) -> Any:
@@ -182,26 +201,28 @@ def _video_for_processing(request: Request, video_id: int) -> Any:
     return selectors.video_get_for_owner(video_id=video_id, user=request.user)
 
 
+def _processing_body(video: Any) -> dict[str, Any]:
+    video.refresh_from_db(fields=["status", "processing_stage", "processing_percent", "failure_reason"])
+    media = VideoMedia.objects.filter(video=video).first()
+    return s.ProcessingOutput(
+        {
+            "video_id": video.pk,
+            "status": video.status,
+            "stage": video.processing_stage,
+            "percent": video.processing_percent,
+            "failure_reason": video.failure_reason,
+            "attempts": media.attempts if media else 0,
+            "stage_timings": media.stage_timings if media else {},
+        }
+    ).data
+
+
 class VideoProcessingView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.ProcessingOutput})
     def get(self, request: Request, video_id: int) -> Response:
-        video = _video_for_processing(request, video_id)
-        media = VideoMedia.objects.filter(video=video).first()
-        return Response(
-            s.ProcessingOutput(
-                {
-                    "video_id": video.pk,
-                    "status": video.status,
-                    "stage": video.processing_stage,
-                    "percent": video.processing_percent,
-                    "failure_reason": video.failure_reason,
-                    "attempts": media.attempts if media else 0,
-                    "stage_timings": media.stage_timings if media else {},
-                }
-            ).data
-        )
+        return Response(_processing_body(_video_for_processing(request, video_id)))
 
 
 class VideoRetryView(APIView):
@@ -213,7 +234,7 @@ class VideoRetryView(APIView):
         video = (
             selectors.video_get_visible(video_id=video.pk, viewer=request.user) if not request.user.is_staff else video
         )
-        return Response(s.VideoOutput(video).data, status=status.HTTP_202_ACCEPTED)
+        return Response(s.VideoOutput(video, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class VideoPlaybackView(APIView):

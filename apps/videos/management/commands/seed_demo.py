@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.accounts import services as accounts
@@ -21,8 +22,18 @@ VIEWERS = ["dan", "eve"]
 class Command(BaseCommand):
     help = "Create demo users (password: reelhouse-demo-1), videos and follows; plus an admin user 'admin'."
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        # Known accounts with a published password (a superuser among them) must never reach a
+        # shared or public database: only the embedded default (settings.local) may have them.
+        if not settings.EMBEDDED_DEFAULT:
+            raise CommandError(
+                "seed_demo creates accounts with a published password and runs only on the embedded "
+                "default (DJANGO_SETTINGS_MODULE=settings.local)."
+            )
+        self._seed()
+
+    @transaction.atomic
+    def _seed(self) -> None:
         user_model = get_user_model()
         users = {}
         for username, display, private, captions in CREATORS:
