@@ -168,8 +168,8 @@ from settings.components.social import *  # noqa: E402,F403
 CELERY_BEAT_SCHEDULE.update(ENGAGEMENT_BEAT_SCHEDULE)
 CELERY_BEAT_SCHEDULE.update(SOCIAL_BEAT_SCHEDULE)
 from settings.components.media import *  # noqa: E402,F403
-from settings.components.security import *  # noqa: E402,F403
 from settings.components.ops import *  # noqa: E402,F403
+from settings.components.security import *  # noqa: E402,F403
 
 CELERY_BEAT_SCHEDULE.update(MEDIA_BEAT_SCHEDULE)
 
