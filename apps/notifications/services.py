@@ -1,5 +1,6 @@
 """Writes of notifications. Only Celery tasks call the event paths (never a request)."""
 
+import contextlib
 import json
 import logging
 import random
@@ -561,25 +562,33 @@ def _delivery_claim(delivery_id: int) -> tuple[PushDelivery | None, str]:
 def push_delivery_attempt(*, delivery_id: int) -> PushDelivery | None:
     """One attempt of one push. Sent and dead records are final (a redelivered task is a no-op).
 
-    Returns the record, or None when there is none or another worker holds it (its lease); the
-    caller (task) schedules a retry when the status is ``retrying``.
+    Returns the record (None if there is none); the caller (task) schedules a retry when its
+    status is ``retrying``, and a look at the end of the lease when another worker holds it
+    (``lease_until`` still set: nothing was attempted here).
     """
     from apps.notifications.selectors import notifications_render
 
     delivery, token = _delivery_claim(delivery_id)
     if delivery is None or not token:
-        return delivery if delivery is not None and delivery.status in FINAL_DELIVERY else None
+        return delivery
     sub = delivery.subscription
     provider = provider_for(sub.provider)
-    if provider is None or not sub.is_active:
-        result = PushResult(ok=False, error="no active provider")
-    else:
-        payload = notifications_render([delivery.notification])[0]
-        result = provider.send(  # outside any transaction: holds no lock while it waits
-            target=PushTarget(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth),
-            payload={"type": "notification", "notification": payload},
-            ttl=settings.WEBPUSH_TTL_S,
-        )
+    try:
+        if provider is None or not sub.is_active:
+            result = PushResult(ok=False, error="no active provider")
+        else:
+            payload = notifications_render([delivery.notification])[0]
+            result = provider.send(  # outside any transaction: holds no lock while it waits
+                target=PushTarget(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth),
+                payload={"type": "notification", "notification": payload},
+                ttl=settings.WEBPUSH_TTL_S,
+            )
+    except BaseException:
+        # Give the lease back so the task's retry can claim it at once (if the database is what
+        # failed, the lease simply runs out).
+        with contextlib.suppress(Exception):
+            PushDelivery.objects.filter(pk=delivery.pk, lease_token=token).update(lease_token="", lease_until=None)
+        raise
     attempts = delivery.attempts + 1  # nobody else writes it while we hold the lease
     changes: dict[str, Any] = {
         "attempts": F("attempts") + 1,

@@ -30,13 +30,18 @@ def fanout_new_video(video_id: int, creator_id: int, after_follower_id: int = 0)
 
 @app.task(name="notifications.send_push", base=ReelhouseTask, bind=True, max_retries=settings.WEBPUSH_MAX_ATTEMPTS)
 def send_push(self: Any, delivery_id: int) -> str | None:
+    from django.utils import timezone
+
     delivery = services.push_delivery_attempt(delivery_id=delivery_id)
     if delivery is None:
         return None
+    now = timezone.now()
+    if delivery.status not in services.FINAL_DELIVERY and delivery.lease_until and delivery.lease_until > now:
+        # Another worker is sending it; if it dies holding the lease, this look takes over.
+        self.apply_async(args=[delivery_id], countdown=int((delivery.lease_until - now).total_seconds()) + 1)
+        return "leased"
     if delivery.status == delivery.Status.RETRYING and delivery.next_attempt_at is not None:
-        from django.utils import timezone
-
-        countdown = max(1, int((delivery.next_attempt_at - timezone.now()).total_seconds()))
+        countdown = max(1, int((delivery.next_attempt_at - now).total_seconds()))
         self.apply_async(args=[delivery_id], countdown=countdown)
     return delivery.status
 
