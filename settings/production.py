@@ -8,6 +8,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise RuntimeError("DJANGO_SECRET_KEY must be set to a long random value in production")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+# A test-only escape hatch (push to a local test server on 127.0.0.1): never in production.
+if WEBPUSH_ALLOW_LOOPBACK_ENDPOINTS:
+    raise RuntimeError("WEBPUSH_ALLOW_LOOPBACK_ENDPOINTS is for tests only and cannot be enabled in production")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

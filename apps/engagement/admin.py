@@ -58,15 +58,27 @@ class AffinityRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ["id", "reason", "status", "stream_id", "created_at", "replayed_at"]
-    list_filter = ["status", "reason"]
-    search_fields = ["payload", "error", "stream_id"]
-    readonly_fields = ["stream_id", "payload", "reason", "error", "status", "created_at", "replayed_at"]
+    list_display = ["id", "kind", "reason", "status", "task_name", "stream_id", "created_at", "replayed_at"]
+    list_filter = ["status", "kind", "reason"]
+    search_fields = ["payload", "error", "stream_id", "task_name"]
+    readonly_fields = [
+        "key",
+        "kind",
+        "stream_id",
+        "task_name",
+        "payload",
+        "statuses",
+        "reason",
+        "error",
+        "status",
+        "created_at",
+        "replayed_at",
+    ]
     actions = ["replay"]
 
-    @admin.action(description="Replay selected events (put them back on the engagement stream)")
+    @admin.action(description="Replay selected letters (events back on the stream, tasks sent again)")
     def replay(self, request: HttpRequest, queryset: QuerySet) -> None:
         from apps.engagement import pipeline
 
         replayed = pipeline.replay_dead_letters(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{replayed} event(s) put back on the stream.", messages.SUCCESS)
+        self.message_user(request, f"{replayed} dead letter(s) replayed.", messages.SUCCESS)

@@ -225,15 +225,26 @@ class AffinityRecord(models.Model):
 
 
 class DeadLetter(models.Model):
-    """An event the workers could not process (malformed, unknown video, a processing bug).
-    Kept for operators: visible in the admin, replayable once the cause is fixed."""
+    """What the workers could not process: an engagement event or batch entry (malformed, unknown
+    video, a processing bug), or a task that failed for good. Kept for operators: visible in the
+    admin, replayable once the cause is fixed (``apps/engagement/deadletters.py``). ``key`` is
+    unique, so a redelivered entry or task records nothing twice."""
 
     class Status(models.TextChoices):
         DEAD = "dead", "Dead"
         REPLAYED = "replayed", "Replayed"
 
-    stream_id = models.CharField(max_length=40, blank=True)
+    class Kind(models.TextChoices):
+        EVENT = "event", "Engagement event (stream field e)"
+        BATCH = "batch", "Engagement batch entry (stream fields p and m)"
+        TASK = "task", "Celery task"
+
+    key = models.CharField(max_length=128, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.EVENT)
+    stream_id = models.CharField(max_length=40, blank=True, help_text="Stream entry id, or the task id.")
+    task_name = models.CharField(max_length=128, blank=True)
     payload = models.TextField()
+    statuses = models.TextField(blank=True, help_text="A batch entry's statuses (stream field m).")
     reason = models.CharField(max_length=64)
     error = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DEAD)
@@ -244,4 +255,4 @@ class DeadLetter(models.Model):
         indexes = [models.Index(fields=["status", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"dead letter {self.pk} ({self.reason})"
+        return f"dead letter {self.pk} ({self.kind}: {self.reason})"

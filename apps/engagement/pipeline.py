@@ -19,7 +19,9 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError
 
+from apps.engagement import deadletters
 from apps.engagement import redis_keys as keys
+from apps.engagement.deadletters import Letter
 from apps.engagement.events import COMPLETION_SHARE, PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
 from apps.engagement.models import DeadLetter
 from apps.engagement.store import StoreUnavailable, get_store
@@ -157,8 +159,12 @@ def ensure_group(client: redis.Redis) -> None:
 
 
 def _dead(entries: list[tuple[str, str]], reason: str, error: str = "") -> None:
-    DeadLetter.objects.bulk_create(
-        [DeadLetter(stream_id=sid, payload=payload, reason=reason, error=error[:2000]) for sid, payload in entries]
+    """Dead-letter single events (their JSON): replayed as stream field ``e``."""
+    deadletters.dead_letters_record(
+        [
+            Letter(kind=DeadLetter.Kind.EVENT, stream_id=sid, payload=payload, reason=reason, error=error)
+            for sid, payload in entries
+        ]
     )
 
 
@@ -169,35 +175,63 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 _EVENTS_PER_ENTRY = {"seen": 1.0}
 
 
-def _decode(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[tuple[str, str]]]:
+def _bad_rows(sid: str, payload: str, statuses: str, bad: list[Any]) -> list[Letter]:
+    """Each undecodable row of a batch entry as a batch of its own (the row, its status, the
+    entry's view window): a replay goes through ``decode_batch`` like the original did."""
+    data = json.loads(payload)
+    letters = []
+    for row, status in zip(data["e"], statuses, strict=True):
+        if status != "0" and row in bad:
+            letters.append(
+                Letter(
+                    kind=DeadLetter.Kind.BATCH,
+                    stream_id=sid,
+                    payload=json.dumps({"w": data["w"], "e": [row]}),
+                    statuses=status,
+                    reason="malformed",
+                )
+            )
+    return letters
+
+
+def _decode(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[Letter]]:
     """Events of the entries (field ``e``: one event, as JSON; ``p`` and ``m``: one request's
     events as rows and their statuses, ingest.decode_batch), and what could not be decoded
-    (whole entries, or single rows of a batch)."""
+    (whole entries, or single rows of a batch), as dead letters in their replayable form."""
     from apps.engagement.ingest import decode_batch
 
     decoded: list[tuple[str, EngagementEvent]] = []
-    poison: list[tuple[str, str]] = []
+    poison: list[Letter] = []
     for raw_id, fields in entries:
         sid = raw_id.decode()
         packed = fields.get(b"p")
         if packed is not None:
             payload = packed.decode(errors="replace")
+            statuses = fields.get(b"m", b"").decode(errors="replace")
             try:
-                events, bad = decode_batch(payload, fields.get(b"m", b"").decode(errors="replace"))
+                events, bad = decode_batch(payload, statuses)
             except (ValueError, TypeError, KeyError) as exc:
-                poison.append((sid, payload))
+                poison.append(
+                    Letter(
+                        kind=DeadLetter.Kind.BATCH,
+                        stream_id=sid,
+                        payload=payload,
+                        statuses=statuses,
+                        reason="malformed",
+                    )
+                )
                 log.warning("malformed engagement batch %s: %s", sid, exc)
                 continue
             decoded += [(sid, event) for event in events]
-            poison += [(sid, json.dumps(row)) for row in bad]
             if bad:
+                poison += _bad_rows(sid, payload, statuses, bad)
                 log.warning("%d malformed engagement events in %s", len(bad), sid)
             continue
         payload = (fields.get(b"e") or b"").decode(errors="replace")
         try:
             decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            poison.append((sid, payload))
+            poison.append(Letter(kind=DeadLetter.Kind.EVENT, stream_id=sid, payload=payload, reason="malformed"))
             log.warning("malformed engagement entry %s: %s", sid, exc)
     return decoded, poison
 
@@ -241,8 +275,8 @@ def process_entries(
     decoded, poison = _decode(entries)
     if entries:
         _EVENTS_PER_ENTRY["seen"] = max(1.0, len(decoded) / len(entries))
-    if poison:
-        _dead(poison, "malformed")
+    if poison:  # before the acknowledgement; a redelivery finds the same keys and adds nothing
+        deadletters.dead_letters_record(poison)
     by_entry: dict[str, list[tuple[str, EngagementEvent]]] = {}
     for sid, event in decoded:
         by_entry.setdefault(sid, []).append((sid, event))
@@ -325,19 +359,8 @@ def drain(*, consumer: str | None = None, budget_s: float | None = None, batch_s
 
 
 def replay_dead_letters(ids: Sequence[int]) -> int:
-    """Put dead letters back on the stream (after the cause is fixed)."""
-    from django.utils import timezone
-
-    client = _client()
-    letters = list(DeadLetter.objects.filter(pk__in=ids, status=DeadLetter.Status.DEAD))
-    pipe = client.pipeline(transaction=False)
-    for letter in letters:
-        pipe.xadd(keys.STREAM, {"e": letter.payload})
-    pipe.execute()
-    DeadLetter.objects.filter(pk__in=[letter.pk for letter in letters]).update(
-        status=DeadLetter.Status.REPLAYED, replayed_at=timezone.now()
-    )
-    return len(letters)
+    """Put dead letters back on the stream, or re-send failed tasks (after the cause is fixed)."""
+    return deadletters.dead_letters_replay(ids)
 
 
 def status() -> dict[str, Any]:

@@ -11,6 +11,8 @@ import requests
 from django.conf import settings
 from pywebpush import WebPushException, webpush
 
+from apps.notifications.endpoints import UNRESOLVABLE, EndpointRefused, PushSession, endpoint_check
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,6 +51,14 @@ class WebPushProvider:
     name = "webpush"
 
     def send(self, *, target: PushTarget, payload: dict[str, Any], ttl: int) -> PushResult:
+        # Checked again at every send: the name may resolve elsewhere since it was subscribed.
+        try:
+            endpoint_check(target.endpoint)
+        except EndpointRefused as exc:
+            # A name that does not resolve right now may be a DNS hiccup; anything else is final.
+            unresolvable = exc.code == UNRESOLVABLE
+            return PushResult(ok=False, retryable=unresolvable, gone=not unresolvable, error=f"refused: {exc.code}")
+        session = PushSession()
         try:
             response = webpush(
                 subscription_info={"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}},
@@ -58,12 +68,15 @@ class WebPushProvider:
                 content_encoding="aes128gcm",
                 ttl=ttl,
                 timeout=settings.WEBPUSH_TIMEOUT_S,
+                requests_session=session,
             )
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             return classify_status(status, str(exc).splitlines()[0])
         except requests.RequestException as exc:
             return classify_status(None, f"network: {type(exc).__name__}")
+        finally:
+            session.close()
         return classify_status(response.status_code)
 
 

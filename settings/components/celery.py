@@ -2,7 +2,7 @@
 
 from kombu import Queue
 
-from settings.env import env_bool, env_str
+from settings.env import env_bool, env_int, env_str
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "redis://127.0.0.1:56379/0"))
 CELERY_RESULT_BACKEND = None
@@ -25,3 +25,9 @@ CELERY_TASK_ROUTES = {
     "media.*": {"queue": "media"},
 }
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# workers/base.py: transient errors are retried this many times, after 2, 4, 8 ... seconds
+# (full jitter) capped at the max; then the task is a dead letter in the admin.
+TASK_MAX_RETRIES = env_int("TASK_MAX_RETRIES", 5)
+TASK_RETRY_BACKOFF_S = env_int("TASK_RETRY_BACKOFF_S", 2)
+TASK_RETRY_BACKOFF_MAX_S = env_int("TASK_RETRY_BACKOFF_MAX_S", 300)

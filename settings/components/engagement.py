@@ -15,6 +15,9 @@ ENGAGEMENT_CLAIM_IDLE_MS = env_int("ENGAGEMENT_CLAIM_IDLE_MS", 30_000)  # reclai
 # at most about a second behind the live counters.
 ENGAGEMENT_KICK_MS = env_int("ENGAGEMENT_KICK_MS", 1000)
 COUNTER_FLUSH_INTERVAL_S = env_int("COUNTER_FLUSH_INTERVAL_S", 2)
+# One counter flush at a time: a flush holds this lease; past it (a flush stuck that long) the
+# next may start, and the stale one no longer clears anything (apps/engagement/counters.py).
+COUNTER_FLUSH_LEASE_MS = env_int("COUNTER_FLUSH_LEASE_MS", 60_000)
 LIVE_PUSH_INTERVAL_MS = env_int("LIVE_PUSH_INTERVAL_MS", 250)  # at most 4 snapshots/s per video
 PLAYBACK_MAX_EVENTS = 100
 LIKE_RATE_LIMIT = env_int("LIKE_RATE_LIMIT", 300)  # likes + unlikes per user per minute

@@ -306,9 +306,13 @@ def test_a_malformed_event_inside_a_batch_entry_is_dead_lettered_alone(viewer, v
     assert redis_client.xlen(keys.STREAM) == 0
     session = get_store().watch_session(viewer_key=f"u:{viewer.pk}", video_id=video.pk)
     assert session.total_watch_ms == 8_000  # the two kept events, not the duplicate
-    letters = sorted(DeadLetter.objects.values_list("reason", "payload"))
+    letters = sorted(DeadLetter.objects.values_list("reason", "kind", "payload", "statuses"))
     assert letters == sorted(
-        [("malformed", json.dumps(rows[3])), ("malformed", "{not json"), ("malformed", json.dumps({"w": 1, "e": good}))]
+        [
+            ("malformed", "batch", json.dumps({"w": 1, "e": [rows[3]]}), "1"),  # the bad row, replayable as a batch
+            ("malformed", "batch", "{not json", "1"),
+            ("malformed", "batch", json.dumps({"w": 1, "e": good}), "11"),
+        ]
     )
 
 

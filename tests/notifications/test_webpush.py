@@ -34,6 +34,7 @@ class Receiver:
         self.p256dh, self.auth_secret = b64(public), os.urandom(16)
         self.statuses = list(statuses or [])
         self.received: list[dict[str, Any]] = []
+        self.on_request: Any = None  # called in the server thread while the sender waits
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,6 +51,8 @@ class Receiver:
                         "ttl": self.headers["TTL"],
                     }
                 )
+                if receiver.on_request is not None:
+                    receiver.on_request()
                 status = receiver.statuses.pop(0) if receiver.statuses else 201
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -159,3 +162,62 @@ def test_subscriptions_must_be_public_https_endpoints(creator):
 
     assert response.status_code == 400
     assert PushSubscription.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_row_lock_is_held_while_the_push_service_answers(creator, viewer, video_factory, vapid):
+    from django.db import connection, transaction
+
+    video = video_factory(creator=creator)
+    seen: dict[str, Any] = {}
+    with Receiver() as receiver:
+        subscribe(creator, receiver)
+        tasks.record_events([like_event(viewer, creator, video)])
+        delivery = PushDelivery.objects.get()
+
+        def meanwhile() -> None:  # another worker, on its own connection, during the HTTP call
+            try:
+                with transaction.atomic():
+                    row = PushDelivery.objects.select_for_update(nowait=True).get(pk=delivery.pk)
+                    seen["leased"] = row.lease_until is not None
+                seen["redelivered"] = services.push_delivery_attempt(delivery_id=delivery.pk).attempts
+            except Exception as exc:
+                seen["error"] = repr(exc)
+            finally:
+                connection.close()
+
+        receiver.on_request = meanwhile
+        assert tasks.send_push(delivery.pk) == "sent"
+
+    # Not locked; the lease turns the redelivered attempt away (it sends nothing, changes nothing).
+    assert seen == {"leased": True, "redelivered": 0}
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.lease_until) == ("sent", 1, None)
+
+
+def test_a_lease_left_by_a_killed_worker_is_taken_over_once_it_expires(
+    creator, viewer, video_factory, vapid, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    looks: list[int] = []
+    monkeypatch.setattr(tasks.send_push, "apply_async", lambda args, countdown: looks.append(countdown))
+    video = video_factory(creator=creator)
+    with Receiver() as receiver:
+        subscribe(creator, receiver)
+        tasks.record_events([like_event(viewer, creator, video)])
+        delivery = PushDelivery.objects.get()
+        # A worker claimed it and died before recording anything.
+        PushDelivery.objects.filter(pk=delivery.pk).update(
+            lease_token="dead-worker", lease_until=timezone.now() + timedelta(seconds=30)
+        )
+        while_leased = tasks.send_push(delivery.pk)
+        PushDelivery.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        after_expiry = tasks.send_push(delivery.pk)
+
+    assert (while_leased, after_expiry) == ("leased", "sent")
+    assert len(looks) == 1 and 29 <= looks[0] <= 31  # a look when the lease ends
+    assert len(receiver.received) == 1
