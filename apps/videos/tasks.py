@@ -40,12 +40,12 @@ def purge_media(*, prefix: str, names: list[str]) -> int:
     return storage.delete_prefix(prefix)
 
 
-@app.task(name="media.expire_uploads", base=MediaTask, expires=3600)
+@app.task(name="media.expire_uploads", base=MediaTask, expires=3600, record_failures=False)
 def expire_uploads() -> int:
     return uploads.uploads_expire()
 
 
-@app.task(name="media.announce_scheduled", base=MediaTask, expires=55)
+@app.task(name="media.announce_scheduled", base=MediaTask, expires=55, record_failures=False)
 def announce_scheduled() -> int:
     from apps.videos.services import videos_announce_scheduled
 
