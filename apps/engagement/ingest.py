@@ -9,6 +9,7 @@ The inline transport (embedded default, no Redis) runs the worker step in the re
 """
 
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from apps.accounts import identity
 from apps.core.errors import NotFound, RateLimited, ServiceUnavailable
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
+
+log = logging.getLogger(__name__)
 
 # Stream entries waiting before the API sheds load (503 engagement_backlog): a like is one
 # entry; a playback batch up to 120 events in one entry, so its limit is lower (similar memory).
@@ -208,12 +211,21 @@ def _seeds(info: dict[str, Any]) -> list[int]:
 
 
 def _after_accept(*, kick: bool) -> None:
-    # Live counters need nothing here: the script marked the video in eng:live for the pusher
-    # if anyone watches it.
+    """After the script recorded the event: nothing here may fail the request.
+
+    The event is in the stream, its counter moved: answering an error now would tell the
+    client it failed while it counts. The kick only hurries the drain (beat drains every
+    second anyway), so a broker that is down here costs latency, never an event. Published
+    without Celery's publish retries: a dead broker must not hold the answer for seconds.
+    Live counters need nothing here: the script marked the video in eng:live for the pusher
+    if anyone watches it."""
     if kick:
         from apps.engagement import tasks
 
-        tasks.drain.delay()
+        try:
+            tasks.drain.apply_async(retry=False)
+        except Exception:  # kombu/redis errors and anything else: the beat drain picks it up
+            log.warning("could not enqueue the drain kick; beat will drain", exc_info=True)
 
 
 LIKE_ATTEMPTS = 4  # refills and the full check each cost one more script call
@@ -381,7 +393,7 @@ def redis_live_counters(video_id: int) -> dict[str, int] | None:
 
 
 def _inline_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
-    from apps.engagement import pipeline, realtime
+    from apps.engagement import pipeline
     from apps.engagement.store import get_store
     from apps.videos import facade as videos
 
@@ -398,14 +410,14 @@ def _inline_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, An
     )
     pipeline.process_events([event])
     videos.video_counters_add(video_id, likes=1 if liked else -1)
-    realtime.push_snapshot(video_id)
+    _push_live(video_id)
     return LikeResult(
         status="accepted", liked=liked, like_count=(videos.video_counters(video_id) or {"likes": 0})["likes"]
     )
 
 
 def _inline_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> list[int]:
-    from apps.engagement import pipeline, realtime
+    from apps.engagement import pipeline
     from apps.videos import facade as videos
 
     window = int(now().timestamp()) // settings.VIEW_WINDOW_S
@@ -430,8 +442,19 @@ def _inline_batch(items: list[tuple[EngagementEvent, dict[str, Any], str]]) -> l
         statuses.append(status)
     pipeline.process_events(accepted)
     for video_id in touched:
-        realtime.push_snapshot(video_id)
+        _push_live(video_id)
     return statuses
+
+
+def _push_live(video_id: int) -> None:
+    """Inline transport: the snapshot after a recorded event. Best effort, never the request's
+    failure (the event is recorded; the next change pushes a fresh snapshot)."""
+    from apps.engagement import realtime
+
+    try:
+        realtime.push_snapshot(video_id)
+    except Exception:
+        log.warning("live snapshot of video %s not pushed", video_id, exc_info=True)
 
 
 # --- the public request-path functions ---------------------------------------------------------
