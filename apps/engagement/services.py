@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 
 from apps.core import ratelimit
@@ -34,11 +35,14 @@ def anonymous_session_create(*, client_ip: str) -> dict[str, Any]:
     per ANON_SESSION_ISSUE_WINDOW_S (429 rate_limited past it)."""
     network = anonymous.client_network(client_ip)
     # The plain per-key limiter for now; the generic per-endpoint write limiter replaces it.
-    ratelimit.hit(
-        f"engagement:anonymous-session:{network}",
-        limit=settings.ANON_SESSIONS_PER_NETWORK,
-        window_s=settings.ANON_SESSION_ISSUE_WINDOW_S,
-    )
+    try:
+        ratelimit.hit(
+            f"engagement:anonymous-session:{network}",
+            limit=settings.ANON_SESSIONS_PER_NETWORK,
+            window_s=settings.ANON_SESSION_ISSUE_WINDOW_S,
+        )
+    except redis.RedisError as exc:  # the limiter's counters are in Redis: 503, never a 500
+        raise ingest.EngagementUnavailable() from exc
     token, expires_at = anonymous.session_issue(network=network)
     return {"token": token, "expires_at": expires_at}
 

@@ -285,3 +285,19 @@ def test_anonymous_event_ids_are_kept_only_as_long_as_the_event_could_come_back(
     assert 0 < anonymous_ttl <= settings.ANON_EVENT_MAX_AGE_S + 60
     late_ttl = redis_client.ttl(keys.event_seen(late["event_id"]))
     assert timedelta(days=5) - timedelta(minutes=5) < timedelta(seconds=late_ttl) <= timedelta(days=5, minutes=2)
+
+
+def test_no_session_is_issued_while_the_limiters_redis_is_down_and_the_answer_is_503(api, monkeypatch):
+    import redis
+
+    from apps.core import ratelimit
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:56379. Connection refused.")
+
+    monkeypatch.setattr(ratelimit.cache, "add", down)
+
+    response = api.post(SESSION_URL, REMOTE_ADDR=HOME)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "engagement_unavailable" and int(response["Retry-After"]) > 0
