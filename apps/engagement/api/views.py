@@ -72,7 +72,8 @@ class VideoShareView(APIView):
         data = s.ShareInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        status = services.share_create(user=request.user, video_id=video_id, **_origin_args(request, values), **values)
+        origin = _origin_args(request, values)  # takes the token out of values
+        status = services.share_create(user=request.user, video_id=video_id, **origin, **values)
         return Response({"status": status})
 
 
@@ -84,7 +85,8 @@ class PlaybackBatchView(APIView):
         batch = s.PlaybackBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
         values = dict(batch.validated_data)
-        result = services.playback_record(user=request.user, **_origin_args(request, values), **values)
+        origin = _origin_args(request, values)  # takes the token out of values
+        result = services.playback_record(user=request.user, **origin, **values)
         return Response(asdict(result))
 
 
