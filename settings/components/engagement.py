@@ -29,8 +29,9 @@ VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video 
 ANON_SESSION_TTL_S = env_int("ANON_SESSION_TTL_S", 24 * 3600)  # lifetime of an anonymous session token
 ANON_SESSIONS_PER_NETWORK = env_int("ANON_SESSIONS_PER_NETWORK", 100)  # tokens issued per network per window
 ANON_SESSION_ISSUE_WINDOW_S = env_int("ANON_SESSION_ISSUE_WINDOW_S", 3600)
-ANON_VIEWS_PER_NETWORK = env_int("ANON_VIEWS_PER_NETWORK", 100)  # counted anonymous views per video per network per VIEW_WINDOW_S
-ANON_SHARES_PER_NETWORK = env_int("ANON_SHARES_PER_NETWORK", 20)  # counted anonymous shares per video per network per VIEW_WINDOW_S
+# Counted anonymous views / shares per video per network per VIEW_WINDOW_S; past it: kept, not counted.
+ANON_VIEWS_PER_NETWORK = env_int("ANON_VIEWS_PER_NETWORK", 100)
+ANON_SHARES_PER_NETWORK = env_int("ANON_SHARES_PER_NETWORK", 20)
 ANON_EVENTS_PER_NETWORK = env_int("ANON_EVENTS_PER_NETWORK", 20_000)  # anonymous events per network per hour
 # Anonymous events are accepted at most this late, so their dedupe keys live only this long.
 ANON_EVENT_MAX_AGE_S = env_int("ANON_EVENT_MAX_AGE_S", 6 * 3600)
