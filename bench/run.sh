@@ -7,12 +7,15 @@
 # everything it started on the way out, failure or not.
 #   BENCH_PG_PORT (55532)  BENCH_REDIS_PORT (56479)  CASSANDRA_PORT (59042)
 #   BENCH_SECONDS (15 per phase)  BENCH_WEB_WORKERS (one per core)  BENCH_WRK_CONNECTIONS (32)
+#   BENCH_REDIS_APPENDFSYNC (everysec; "always" measures fsync per write: results go to
+#   bench/results/engagement-appendfsync-always.*, the committed everysec results stay)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 source platform/services/lib.sh
 export BENCH_PG_PORT="${BENCH_PG_PORT:-55532}" BENCH_REDIS_PORT="${BENCH_REDIS_PORT:-56479}"
 export CASSANDRA_PORT="${CASSANDRA_PORT:-59042}"
+export BENCH_REDIS_APPENDFSYNC="${BENCH_REDIS_APPENDFSYNC:-everysec}"
 BENCH_RUN="$ROOT/.run/bench"
 mkdir -p "$BENCH_RUN/logs"
 PY="$ROOT/.venv/bin/python"
@@ -46,7 +49,9 @@ psql=("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" -h 127.0.0
 "${psql[@]}" -c "DROP DATABASE IF EXISTS reelhouse_bench WITH (FORCE)"
 "${psql[@]}" -c "CREATE DATABASE reelhouse_bench OWNER reelhouse"
 
-REDIS_PORT="$BENCH_REDIS_PORT" bash platform/services/redis.sh start >/dev/null
+REDIS_PORT="$BENCH_REDIS_PORT" REDIS_APPENDFSYNC="$BENCH_REDIS_APPENDFSYNC" bash platform/services/redis.sh start >/dev/null
+# Also when a Redis of an earlier run still answers on the port (start leaves a running one alone).
+redis-cli -h 127.0.0.1 -p "$BENCH_REDIS_PORT" config set appendfsync "$BENCH_REDIS_APPENDFSYNC" >/dev/null
 redis-cli -h 127.0.0.1 -p "$BENCH_REDIS_PORT" flushall >/dev/null
 
 if ! bash platform/services/cassandra.sh status >/dev/null 2>&1; then

@@ -31,6 +31,10 @@ class Kind(StrEnum):
     LOOP = "loop"
     COMPLETE = "complete"
     SKIP = "skip"
+    # Kept in the store, never counted: an anonymous view or share past its network's cap
+    # (ingest.py). The log holds them; the counters and reconciliation count only VIEW/SHARE.
+    CAPPED_VIEW = "capped_view"
+    CAPPED_SHARE = "capped_share"
 
 
 PLAYBACK_KINDS = frozenset({Kind.START, Kind.PROGRESS, Kind.LOOP, Kind.COMPLETE, Kind.SKIP})

@@ -56,3 +56,16 @@ def account_epoch(user_id: int) -> str:
 
 def block_partners(user_id: int) -> str:
     return f"{BLOCKS_PREFIX}{user_id}"  # set: everyone on the other side of a block, plus "-" (never empty)
+
+
+# Budgets and caps of playback and shares (ingest.py): fixed windows, each key expires with its window.
+def viewer_budget(viewer_key: str, hour: int) -> str:
+    return f"eng:eb:{viewer_key}:{hour}"  # playback events + shares of one viewer in one hour
+
+
+def network_budget(network: str, hour: int) -> str:
+    return f"eng:nb:{network}:{hour}"  # anonymous events from one client network in one hour
+
+
+def network_cap(bump: str, video_id: int, network: str, window: int) -> str:
+    return f"eng:nc:{bump}:{video_id}:{network}:{window}"  # anonymous views/shares counted per network per window

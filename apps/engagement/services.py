@@ -2,15 +2,17 @@
 
 import dataclasses
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 
+from apps.core import ratelimit
 from apps.core.errors import NotFound, ValidationFailed
-from apps.engagement import access, ingest
+from apps.engagement import access, anonymous, ingest
 from apps.engagement.events import PLAYBACK_KINDS, EngagementEvent, InvalidEvent, Kind, validate
-from apps.engagement.ingest import BatchResult, LikeResult
+from apps.engagement.ingest import BatchResult, LikeResult, Origin
 
 PREFILL_CHUNK = 1000
 
@@ -32,12 +34,57 @@ def videos_published(video_ids: list[int]) -> None:
         access.facts_fill(video_ids[start : start + PREFILL_CHUNK])
 
 
+def anonymous_session_create(*, client_ip: str) -> dict[str, Any]:
+    """A signed anonymous session for a client, at most ANON_SESSIONS_PER_NETWORK per network
+    per ANON_SESSION_ISSUE_WINDOW_S (429 rate_limited past it)."""
+    network = anonymous.client_network(client_ip)
+    # The plain per-key limiter for now; the generic per-endpoint write limiter replaces it.
+    try:
+        ratelimit.hit(
+            f"engagement:anonymous-session:{network}",
+            limit=settings.ANON_SESSIONS_PER_NETWORK,
+            window_s=settings.ANON_SESSION_ISSUE_WINDOW_S,
+        )
+    except redis.RedisError as exc:  # the limiter's counters are in Redis: 503, never a 500
+        raise ingest.EngagementUnavailable() from exc
+    token, expires_at = anonymous.session_issue(network=network)
+    return {"token": token, "expires_at": expires_at}
+
+
+def _origin(*, user: Any, token: str, client_ip: str) -> tuple[int | None, str, Origin]:
+    """Who sends the events: (user id, session id, Origin). Anonymous clients need a valid
+    server-issued session (AnonymousSessionError, 401, if not); its id is the only session id
+    an anonymous event can carry, and its network caps are those of the request's network."""
+    if user.is_authenticated:
+        return user.pk, "", Origin(viewer_key=f"u:{user.pk}")
+    session = anonymous.session_verify(token)
+    network = anonymous.client_network(client_ip)
+    return None, session.session_id, Origin(viewer_key=f"s:{session.session_id}", network=network)
+
+
+def _check_anonymous_age(event: EngagementEvent) -> None:
+    if event.user_id is None and event.occurred_at < datetime.now(UTC) - timedelta(
+        seconds=settings.ANON_EVENT_MAX_AGE_S
+    ):
+        raise InvalidEvent("The event is too old to accept.", code="too_old")
+
+
 def share_create(
-    *, user: Any, video_id: int, target: str, event_id: uuid.UUID | None = None, session_id: str = ""
+    *,
+    user: Any,
+    video_id: int,
+    target: str,
+    event_id: uuid.UUID | None = None,
+    session_id: str = "",
+    anonymous_token: str = "",
+    client_ip: str = "",
 ) -> str:
-    """Record a share; idempotent per client event id (a retried request is a duplicate)."""
+    """Record a share; idempotent per client event id (a retried request is a duplicate).
+    Anonymous shares need a server-issued session (``anonymous_token``); past the network's
+    cap they are kept in the store but not counted (still "accepted": a client learns nothing)."""
+    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, client_ip=client_ip)
     info = access.check_can_engage(video_id=video_id, user=user)
-    user_id = user.pk if user.is_authenticated else None
+    session_id = anonymous_id or session_id
     event = EngagementEvent(
         event_id=event_id or uuid.uuid4(),
         kind=Kind.SHARE,
@@ -49,18 +96,21 @@ def share_create(
         creator_id=info["creator_id"],
     )
     validate(event)
-    [status] = ingest.events_record([(event, info, "shares")])
+    [status] = ingest.events_record([(event, info, "shares")], origin=origin)
     return "accepted" if status else "duplicate"
 
 
-def playback_record(*, user: Any, session_id: str, events: list[dict[str, Any]]) -> BatchResult:
+def playback_record(
+    *, user: Any, events: list[dict[str, Any]], session_id: str = "", anonymous_token: str = "", client_ip: str = ""
+) -> BatchResult:
     """A player's batch of playback events: each validated on its own; the valid ones are
-    recorded in one step. Late events (up to 7 days) and repeats are fine."""
+    recorded in one step. Late events (up to 7 days; ANON_EVENT_MAX_AGE_S for anonymous
+    players) and repeats are fine. Anonymous players need a server-issued session
+    (``anonymous_token``); the session id is the token's, whatever the body says."""
     if len(events) > settings.PLAYBACK_MAX_EVENTS:
         raise ValidationFailed(f"At most {settings.PLAYBACK_MAX_EVENTS} events per batch.", code="batch_too_large")
-    user_id = user.pk if user.is_authenticated else None
-    if user_id is None and not session_id:
-        raise ValidationFailed("Anonymous players must send a session_id.", code="session_required")
+    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, client_ip=client_ip)
+    session_id = anonymous_id or session_id
     result = BatchResult()
     items = []
     access.prefetch(
@@ -95,18 +145,20 @@ def playback_record(*, user: Any, session_id: str, events: list[dict[str, Any]])
             if event.kind not in PLAYBACK_KINDS:
                 raise InvalidEvent("Only playback events belong in this batch.", code="unknown_kind")
             validate(event)
+            _check_anonymous_age(event)
         except (InvalidEvent, ValidationFailed, NotFound) as exc:  # NotFound: a video the viewer may not see
             event_id = body.get("event_id", "") if isinstance(body, dict) else ""
             result.rejected.append({"index": index, "event_id": str(event_id), "code": exc.code})
             continue
         items.append((event, info, ""))
-    for status in ingest.events_record(items):
-        result.statuses.append(("duplicate", "accepted", "accepted")[status])
-        if status == 0:
+    for status in ingest.events_record(items, origin=origin):
+        # A capped view is "accepted" and not among views_counted, as a play too short to count.
+        result.statuses.append("duplicate" if status == ingest.DUPLICATE else "accepted")
+        if status == ingest.DUPLICATE:
             result.duplicates += 1
         else:
             result.accepted += 1
-            result.views_counted += status == 2
+            result.views_counted += status == ingest.VIEW_COUNTED
     return result
 
 

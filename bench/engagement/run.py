@@ -44,6 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "55532"))
 REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "56479"))
+# The bench Redis's AOF fsync policy (bench/run.sh sets it): "everysec" as deployed, "always" to
+# measure what never losing an accepted event on a crash costs. Other policies get their own results files.
+APPENDFSYNC = os.environ.get("BENCH_REDIS_APPENDFSYNC", "everysec")
+RESULTS_NAME = "engagement" if APPENDFSYNC == "everysec" else f"engagement-appendfsync-{APPENDFSYNC}"
 CASSANDRA_PORT = int(os.environ.get("CASSANDRA_PORT", "59042"))
 HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "58100"))
 WS_PORT = int(os.environ.get("BENCH_WS_PORT", "58101"))
@@ -1036,7 +1040,7 @@ def markdown(fig: dict[str, Any], results: dict[str, Any]) -> str:
         f"Run {fig['date']} on {fig['machine']['cores']} cores, {fig['machine']['memory_gb']} GB "
         f"(`make bench`; how to read it: docs/benchmark.md). Everything on one machine over loopback: "
         f"granian x{WEB_WORKERS} WSGI workers x{WEB_THREADS} threads (keep-alive), uvicorn, 2 Celery workers x{CELERY_CONCURRENCY} + beat, "
-        f"PostgreSQL 15 with durable commits, Redis, Cassandra, and wrk ({WRK_THREADS} threads, "
+        f"PostgreSQL 15 with durable commits, Redis (AOF, appendfsync {APPENDFSYNC}), Cassandra, and wrk ({WRK_THREADS} threads, "
         f"{WRK_CONNECTIONS} connections; {SECONDS:.0f} s per ingest phase). Load average when it started: "
         f"{fig['machine']['loadavg_1m_at_start']:.2f} (anything else running skews every figure).",
         "",
@@ -1152,11 +1156,11 @@ def main() -> int:
         return 0
     fig = figures(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "engagement.json").write_text(json.dumps(fig, indent=2) + "\n")
-    (RESULTS / "engagement.md").write_text(markdown(fig, results))
+    (RESULTS / f"{RESULTS_NAME}.json").write_text(json.dumps(fig, indent=2) + "\n")
+    (RESULTS / f"{RESULTS_NAME}.md").write_text(markdown(fig, results))
     (RUN / "details.json").write_text(json.dumps(results, indent=2, default=str))
-    log(f"done in {time.monotonic() - started:.0f}s: bench/results/engagement.json, engagement.md")
-    print((RESULTS / "engagement.md").read_text())
+    log(f"done in {time.monotonic() - started:.0f}s: bench/results/{RESULTS_NAME}.json, {RESULTS_NAME}.md")
+    print((RESULTS / f"{RESULTS_NAME}.md").read_text())
     return 0
 
 

@@ -25,6 +25,22 @@ VIEW_MIN_WATCH_MS = env_int("VIEW_MIN_WATCH_MS", 3000)
 VIEW_SHORT_VIDEO_MS = 6000  # below this length, half of the video counts as a view
 VIEW_SHORT_SHARE = 0.5
 VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video per window
+# Anonymous viewers (docs/engagement.md, "Anonymous viewers"): a server-issued session token,
+# caps per client network (an IPv4 address, an IPv6 /64) and budgets that bound what one
+# client can put into Redis. Carrier NAT puts many real people behind one address: the caps
+# are generous on purpose; the per-network key is what stops one client minting viewers.
+ANON_SESSION_TTL_S = env_int("ANON_SESSION_TTL_S", 24 * 3600)  # lifetime of an anonymous session token
+ANON_SESSIONS_PER_NETWORK = env_int("ANON_SESSIONS_PER_NETWORK", 100)  # tokens issued per network per window
+ANON_SESSION_ISSUE_WINDOW_S = env_int("ANON_SESSION_ISSUE_WINDOW_S", 3600)
+# Counted anonymous views / shares per video per network per VIEW_WINDOW_S; past it: kept, not counted.
+ANON_VIEWS_PER_NETWORK = env_int("ANON_VIEWS_PER_NETWORK", 100)
+ANON_SHARES_PER_NETWORK = env_int("ANON_SHARES_PER_NETWORK", 20)
+ANON_EVENTS_PER_NETWORK = env_int("ANON_EVENTS_PER_NETWORK", 20_000)  # anonymous events per network per hour
+# Anonymous events are accepted at most this late, so their dedupe keys live only this long.
+ANON_EVENT_MAX_AGE_S = env_int("ANON_EVENT_MAX_AGE_S", 6 * 3600)
+# Playback events and shares per viewer (an account or an anonymous session) per hour; a
+# player that reports once a second stays under it.
+VIEWER_EVENTS_PER_HOUR = env_int("VIEWER_EVENTS_PER_HOUR", 3600)
 ACCESS_CACHE_S = env_int("ENGAGEMENT_ACCESS_CACHE_S", 5)  # per-process cache of video access facts
 # Access facts the like script reads in Redis; every change to them moves an epoch at once, so
 # this only bounds memory, never staleness.

@@ -330,3 +330,45 @@ def test_past_its_deadline_a_worker_acknowledges_what_it_wrote_and_leaves_the_re
     assert redis_client.xlen(keys.STREAM) == 7
     assert pipeline.drain(consumer="w1", budget_s=10) == 7  # its own pending entries first
     assert get_store().like_count(video_id=video.pk) == 12
+
+
+def _kick_fails(monkeypatch):
+    """The broker dies between the script and the drain kick (as kombu raised in a Redis kill)."""
+    from kombu.exceptions import OperationalError
+
+    from apps.engagement import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:56379. Connection refused.")
+
+    monkeypatch.setattr(tasks.drain, "apply_async", broker_down)
+
+
+def test_a_like_recorded_before_the_kick_fails_is_answered_accepted_not_500(viewer, video, monkeypatch, redis_client):
+    _kick_fails(monkeypatch)
+
+    response = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+    assert redis_client.hget(keys.user_likes(viewer.pk), str(video.pk)) == b"1"
+    assert redis_client.xlen(keys.STREAM) == 1  # the beat drain picks it up
+    pipeline.drain(consumer="w1", budget_s=10)
+    assert get_store().like_count(video_id=video.pk) == 1
+
+
+def test_playback_and_shares_recorded_before_the_kick_fails_are_answered_not_500(viewer, video, monkeypatch):
+    _kick_fails(monkeypatch)
+    client = client_for(viewer)
+
+    playback = client.post("/api/v1/engagement/playback", {"events": _plays(video, 2)}, format="json")
+    shared = client.post(f"/api/v1/videos/{video.pk}/share", {"target": "copy_link"}, format="json")
+
+    assert playback.status_code == 200 and playback.json()["accepted"] == 2
+    assert shared.status_code == 200 and shared.json()["status"] == "accepted"
+    assert client.get(f"/api/v1/videos/{video.pk}/counters").json() == {
+        "video_id": video.pk,
+        "likes": 0,
+        "views": 1,
+        "shares": 1,
+    }

@@ -100,7 +100,7 @@ def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, vid
     published = []
     monkeypatch.setattr(realtime, "_publish", lambda payloads: published.append(payloads))
     delayed = []
-    monkeypatch.setattr(tasks.drain, "delay", lambda: delayed.append(1))
+    monkeypatch.setattr(tasks.drain, "apply_async", lambda *args, **kwargs: delayed.append(1))
 
     for fan in [user_factory() for _ in range(40)]:
         client_for(fan).post(f"/api/v1/videos/{video.pk}/like")

@@ -119,19 +119,26 @@ def test_half_of_a_short_video_is_a_view(viewer, creator, video_factory):
     assert send(client_for(viewer), [event]).json()["views_counted"] == 1
 
 
-def test_anonymous_viewers_are_deduped_by_session(api, video):
-    first = send(api, [ev(video, watch_ms=5_000)], session_id="device-a").json()
-    same = send(api, [ev(video, watch_ms=5_000)], session_id="device-a").json()
-    other = send(api, [ev(video, watch_ms=5_000)], session_id="device-b").json()
+def test_anonymous_viewers_are_deduped_by_their_server_issued_session(video):
+    from rest_framework.test import APIClient
+
+    device_a, device_b = APIClient(), APIClient()
+    for device in (device_a, device_b):
+        token = device.post("/api/v1/engagement/anonymous-session").json()["token"]
+        device.credentials(HTTP_X_ANONYMOUS_SESSION=token)
+
+    first = send(device_a, [ev(video, watch_ms=5_000)]).json()
+    same = send(device_a, [ev(video, watch_ms=5_000)]).json()
+    other = send(device_b, [ev(video, watch_ms=5_000)]).json()
 
     assert [first["views_counted"], same["views_counted"], other["views_counted"]] == [1, 0, 1]
 
 
-def test_anonymous_batch_needs_a_session(api, video):
-    response = send(api, [ev(video)])
+def test_anonymous_batch_needs_a_server_issued_session(api, video):
+    response = send(api, [ev(video)], session_id="chosen-by-the-client")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "session_required"
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "anonymous_session_required"
 
 
 def test_batch_size_is_bounded(viewer, video):

@@ -17,10 +17,25 @@ class LikeStateOutput(serializers.Serializer):
     liked = serializers.BooleanField()
 
 
+ANONYMOUS_SESSION_HELP = (
+    "Anonymous clients: the token of POST /engagement/anonymous-session (or send it in the"
+    " X-Anonymous-Session header). Ignored for signed-in users."
+)
+SESSION_ID_HELP = "Signed-in clients' own session label; anonymous clients' session is their token's."
+
+
+class AnonymousSessionOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
 class ShareInput(StrictInputSerializer):
     target = serializers.ChoiceField(choices=SHARE_TARGETS)
     event_id = serializers.UUIDField(required=False, help_text="Client id; a retry with the same id is a duplicate.")
-    session_id = serializers.CharField(max_length=64, required=False, default="")
+    session_id = serializers.CharField(max_length=64, required=False, default="", help_text=SESSION_ID_HELP)
+    anonymous_session = serializers.CharField(
+        max_length=512, required=False, default="", write_only=True, help_text=ANONYMOUS_SESSION_HELP
+    )
 
 
 class ShareOutput(serializers.Serializer):
@@ -40,7 +55,8 @@ class PlaybackEventInput(StrictInputSerializer):
 class PlaybackBatchSchema(serializers.Serializer):
     """The documented shape (OpenAPI); events are checked one by one in the service."""
 
-    session_id = serializers.CharField(max_length=64, required=False)
+    session_id = serializers.CharField(max_length=64, required=False, help_text=SESSION_ID_HELP)
+    anonymous_session = serializers.CharField(max_length=512, required=False, help_text=ANONYMOUS_SESSION_HELP)
     events = PlaybackEventInput(many=True)
 
 
@@ -55,6 +71,7 @@ class EventListField(serializers.ListField):
 
 class PlaybackBatchInput(StrictInputSerializer):
     session_id = serializers.CharField(max_length=64, required=False, default="")
+    anonymous_session = serializers.CharField(max_length=512, required=False, default="")
     events = EventListField(child=serializers.DictField(), max_length=100, allow_empty=False)
 
 

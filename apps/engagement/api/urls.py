@@ -7,4 +7,5 @@ urlpatterns = [
     path("videos/<int:video_id>/share", views.VideoShareView.as_view(), name="video-share"),
     path("videos/<int:video_id>/counters", views.VideoCountersView.as_view(), name="video-counters"),
     path("engagement/playback", views.PlaybackBatchView.as_view(), name="engagement-playback"),
+    path("engagement/anonymous-session", views.AnonymousSessionView.as_view(), name="engagement-anonymous-session"),
 ]

@@ -36,6 +36,34 @@ class VideoLikeView(APIView):
         return Response(asdict(services.like_set(user=request.user, video_id=video_id, liked=False)))
 
 
+ANONYMOUS_SESSION_HEADER = "X-Anonymous-Session"
+
+
+def _client_ip(request: Request) -> str:
+    # The socket's peer. Behind a proxy this must become the trusted proxy's client address
+    # (the shared limiter's helper, once there is one): every client would be one network.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _origin_args(request: Request, data: dict) -> dict:
+    """The anonymous session token (header, or body for players that send with sendBeacon)
+    and the client address, for the service to decide who sends the events."""
+    token = data.pop("anonymous_session", "") or request.headers.get(ANONYMOUS_SESSION_HEADER, "")
+    return {"anonymous_token": token, "client_ip": _client_ip(request)}
+
+
+class AnonymousSessionView(APIView):
+    """A server-issued session for an anonymous player (rate limited per client network)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=None, responses={201: s.AnonymousSessionOutput})
+    def post(self, request: Request) -> Response:
+        session = services.anonymous_session_create(client_ip=_client_ip(request))
+        return Response(s.AnonymousSessionOutput(session).data, status=201)
+
+
 class VideoShareView(APIView):
     permission_classes = [AllowAny]
 
@@ -43,7 +71,9 @@ class VideoShareView(APIView):
     def post(self, request: Request, video_id: int) -> Response:
         data = s.ShareInput(data=request.data)
         data.is_valid(raise_exception=True)
-        status = services.share_create(user=request.user, video_id=video_id, **data.validated_data)
+        values = dict(data.validated_data)
+        origin = _origin_args(request, values)  # takes the token out of values
+        status = services.share_create(user=request.user, video_id=video_id, **origin, **values)
         return Response({"status": status})
 
 
@@ -54,7 +84,9 @@ class PlaybackBatchView(APIView):
     def post(self, request: Request) -> Response:
         batch = s.PlaybackBatchInput(data=request.data)
         batch.is_valid(raise_exception=True)
-        result = services.playback_record(user=request.user, **batch.validated_data)
+        values = dict(batch.validated_data)
+        origin = _origin_args(request, values)  # takes the token out of values
+        result = services.playback_record(user=request.user, **origin, **values)
         return Response(asdict(result))
 
 
