@@ -41,7 +41,6 @@ def clear() -> None:
     _videos.clear()
     _blocks.clear()
     _reloaded.clear()
-    _like_flags.clear()
 
 
 _MISSING = object()
@@ -116,34 +115,6 @@ def likes_hidden(info: dict[str, Any], user: Any) -> bool:
     """Does the creator hide like counts from ``user`` (everyone but the creator)?"""
     user_id = user.pk if getattr(user, "is_authenticated", False) else None
     return not info.get("show_likes", True) and info["creator_id"] != user_id
-
-
-# Per video: (creator id, like counts hidden), read from the like script's facts hash.
-_like_flags: TTLCache = TTLCache(maxsize=50_000, ttl=settings.ACCESS_CACHE_S)
-
-
-def like_count_hidden(*, video_id: int, user: Any) -> bool:
-    """For the like answer, after the script decided: the facts this process holds, else the
-    flag the script's own facts hash carries ("hl"; current, the script just compared its
-    epochs; kept here ACCESS_CACHE_S like the other per-process facts), else the row. No round
-    trip while the video is in this process's caches (a viral video's likes)."""
-    info = _videos.get(video_id, _MISSING)
-    if not _stale(info) and info is not None:
-        return likes_hidden(info, user)
-    flags = _like_flags.get(video_id)
-    if flags is None and settings.ENGAGEMENT_TRANSPORT == "redis":
-        from apps.engagement.ingest import redis_client
-
-        try:
-            creator, hidden = redis_client().hmget(keys.access_facts(video_id), "c", "hl")
-        except redis.RedisError:
-            creator = hidden = None
-        if creator is not None and hidden is not None:
-            flags = _like_flags[video_id] = (int(creator), hidden == b"1")
-    if flags is not None:
-        return flags[1] and flags[0] != getattr(user, "pk", None)
-    info = video_info(video_id)
-    return info is not None and likes_hidden(info, user)
 
 
 def access_epoch_keys(*, video_id: int, creator_id: int, user_id: int | None) -> list[str]:
@@ -257,7 +228,7 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
             "open": int(info["open_to_all"]),
             "ve": epochs[video_epoch],
             "ce": epochs[account_epoch],
-            "hl": int(not info["show_likes"]),  # the creator hides like counts (read after the script)
+            "hl": int(not info["show_likes"]),  # the creator hides like counts: the script says so
             "sl": counts["likes"],
             "sv": counts["views"],
             "ss": counts["shares"],
@@ -295,15 +266,12 @@ def shared_facts_fill(video_id: int) -> str:
 def _forget_local(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:
     for video_id in video_ids:
         _videos.pop(video_id, None)
-        _like_flags.pop(video_id, None)
     if user_ids:
         users = set(user_ids)
         for user_id in users:
             _blocks.pop(user_id, None)
         for video_id in [v for v, info in list(_videos.items()) if info and info["creator_id"] in users]:
             _videos.pop(video_id, None)
-        for video_id in [v for v, (creator, _) in list(_like_flags.items()) if creator in users]:
-            _like_flags.pop(video_id, None)
 
 
 def _bump_epochs(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:

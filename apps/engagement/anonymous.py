@@ -8,7 +8,6 @@ Tokens are issued at a per-network rate; the views and shares one network can ha
 per video are capped in the request path (ingest.py), whatever the number of tokens.
 """
 
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,20 +31,6 @@ class AnonymousSessionError(ApplicationError):
 class AnonymousSession:
     session_id: str
     network: str  # the network it was issued to (the caps count the network a request comes from)
-
-
-def client_network(address: str) -> str:
-    """The network a client address is counted under: an IPv4 address, or the /64 of an IPv6
-    one (one subscriber usually holds a whole /64). Unparseable addresses share one bucket."""
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if isinstance(ip, ipaddress.IPv4Address):
-        return str(ip)
-    return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
 
 
 def _signer() -> signing.TimestampSigner:

@@ -47,7 +47,7 @@ class EngagementUnavailable(ServiceUnavailable):
 class LikeResult:
     status: str  # "accepted" | "duplicate"
     liked: bool
-    like_count: int
+    like_count: int | None  # None: the creator hides like counts from this user
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ def _cap(bump: str) -> int:
 # token's generation; apps/accounts/identity.py), so a like costs one Redis round trip. Then
 # access (nothing is counted or rate-limited for a like that is refused): the facts hash and
 # the epochs it was read under (access.py), then the backlog, the rate limit, the like.
-# Returns {status, like count, kick}; status 1 accepted, 0 duplicate, -1 backlog, -2 rate
+# Returns {status, like count, kick, hidden}; hidden is 1 when the creator hides like counts
+# from this user (facts field hl), so the answer needs no second read. Status 1 accepted, 0 duplicate, -1 backlog, -2 rate
 # limited, -3 facts missing or stale (refill and retry), -4 hidden, -5 the full selector
 # decides (retry with ARGV[5] = "trusted" once it allowed), -6 the account needs the full
 # check (resolve it, then retry).
@@ -163,12 +164,14 @@ _LIKE_LUA = (
     identity.LUA_TOKEN_VALID
     + """
 if ARGV[10] ~= '' and not token_valid(KEYS[11], KEYS[12], ARGV[10]) then return {-6, 0, 0} end
-local f = redis.call('HMGET', KEYS[8], 'c', 'pub', 'open', 've', 'ce', 'sl', 'sv', 'ss')
+local f = redis.call('HMGET', KEYS[8], 'c', 'pub', 'open', 've', 'ce', 'sl', 'sv', 'ss', 'hl')
 local creator = f[1]
 if not creator then return {-3, 0, 0} end
 if (redis.call('GET', KEYS[9]) or '0') ~= f[4] then return {-3, 0, 0} end
 if (redis.call('GET', '@EPOCH@' .. creator) or '0') ~= f[5] then return {-3, 0, 0} end
 local user = ARGV[4]
+local hidden = 0
+if f[9] == '1' and creator ~= user then hidden = 1 end
 if creator ~= user and ARGV[5] ~= 'trusted' then
   if f[2] ~= '1' then return {-4, 0, 0} end
   local blocks = '@BLOCKS@' .. creator
@@ -186,7 +189,7 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[2], 'likes', f[6], 'views', f[7], 'shares', f[8], 'v', 0)
 end
 if cur == want or (not cur and want == '0') then
-  return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0}
+  return {0, tonumber(redis.call('HGET', KEYS[2], 'likes')), 0, hidden}
 end
 redis.call('HSET', KEYS[1], ARGV[1], want)
 local delta = 1
@@ -198,7 +201,7 @@ redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
 local kick = 0
 if redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[9]) then kick = 1 end
 if redis.call('HEXISTS', KEYS[10], ARGV[1]) == 1 then redis.call('SADD', KEYS[6], ARGV[1]) end
-return {1, n, kick}
+return {1, n, kick, hidden}
 """.replace("@EPOCH@", keys.ACCOUNT_EPOCH_PREFIX).replace("@BLOCKS@", keys.BLOCKS_PREFIX)
 )
 
@@ -354,7 +357,7 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
             pending.generation if pending else "",
         ]
         try:
-            status, count, kick = _run("like", keys=script_keys, args=args)
+            status, count, kick, *hidden = _run("like", keys=script_keys, args=args)
             if status == -3 and access.shared_facts_fill(video_id) == "missing":
                 status = -4
         except redis.RedisError as exc:
@@ -381,7 +384,11 @@ def _redis_like(*, user: Any, video_id: int, liked: bool) -> LikeResult:
             "Too much engagement is waiting to be processed; retry shortly.", code="engagement_backlog"
         )
     _after_accept(kick=bool(kick))
-    return LikeResult(status="accepted" if status == 1 else "duplicate", liked=liked, like_count=max(int(count), 0))
+    return LikeResult(
+        status="accepted" if status == 1 else "duplicate",
+        liked=liked,
+        like_count=None if hidden == [1] else max(int(count), 0),
+    )
 
 
 def _batch_items(items: list[tuple[EngagementEvent, dict[str, Any], str]], window: int, origin: Origin) -> str:
@@ -498,14 +505,16 @@ def redis_live_counters(video_id: int) -> dict[str, int] | None:
 # --- inline transport (embedded default) ----------------------------------------------------------
 
 
-def _inline_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
-    from apps.engagement import pipeline
+def _inline_like(*, user: Any, video_id: int, liked: bool, info: dict[str, Any]) -> LikeResult:
+    from apps.engagement import access, pipeline
     from apps.engagement.store import get_store
     from apps.videos import facade as videos
 
+    user_id = user.pk
+    hidden = access.likes_hidden(info, user)
     if get_store().is_liked(user_id=user_id, video_id=video_id) == liked:
         counts = videos.video_counters(video_id) or {"likes": 0}
-        return LikeResult(status="duplicate", liked=liked, like_count=counts["likes"])
+        return LikeResult(status="duplicate", liked=liked, like_count=None if hidden else counts["likes"])
     event = EngagementEvent(
         event_id=uuid.uuid4(),
         kind=Kind.LIKE if liked else Kind.UNLIKE,
@@ -517,9 +526,8 @@ def _inline_like(*, user_id: int, video_id: int, liked: bool, info: dict[str, An
     pipeline.process_events([event])
     videos.video_counters_add(video_id, likes=1 if liked else -1)
     _push_live(video_id)
-    return LikeResult(
-        status="accepted", liked=liked, like_count=(videos.video_counters(video_id) or {"likes": 0})["likes"]
-    )
+    count = (videos.video_counters(video_id) or {"likes": 0})["likes"]
+    return LikeResult(status="accepted", liked=liked, like_count=None if hidden else count)
 
 
 def _inline_budgets(origin: Origin, n: int) -> None:
@@ -608,7 +616,7 @@ def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
 
         user = identity.resolved(user)
         info = access.check_can_engage(video_id=video_id, user=user)
-        return _inline_like(user_id=user.pk, video_id=video_id, liked=liked, info=info)
+        return _inline_like(user=user, video_id=video_id, liked=liked, info=info)
     return _redis_like(user=user, video_id=video_id, liked=liked)
 
 

@@ -1,14 +1,11 @@
 """Engagement writes as the API sees them: access check, validation, then the request path."""
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 
-from apps.core import ratelimit
 from apps.core.errors import NotFound, ValidationFailed
 from apps.engagement import access, anonymous, ingest
 from apps.engagement.events import PLAYBACK_KINDS, EngagementEvent, InvalidEvent, Kind, validate
@@ -18,11 +15,9 @@ PREFILL_CHUNK = 1000
 
 
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
-    # With Redis the like script checks access itself (access.py), in the same round trip.
-    result = ingest.like_set(user=user, video_id=video_id, liked=liked)
-    if access.like_count_hidden(video_id=video_id, user=user):
-        return dataclasses.replace(result, like_count=None)  # the creator hides like counts
-    return result
+    # With Redis the like script checks access itself (access.py) and says whether the creator
+    # hides like counts from this user, in the same round trip.
+    return ingest.like_set(user=user, video_id=video_id, liked=liked)
 
 
 def videos_published(video_ids: list[int]) -> None:
@@ -34,31 +29,20 @@ def videos_published(video_ids: list[int]) -> None:
         access.facts_fill(video_ids[start : start + PREFILL_CHUNK])
 
 
-def anonymous_session_create(*, client_ip: str) -> dict[str, Any]:
-    """A signed anonymous session for a client, at most ANON_SESSIONS_PER_NETWORK per network
-    per ANON_SESSION_ISSUE_WINDOW_S (429 rate_limited past it)."""
-    network = anonymous.client_network(client_ip)
-    # The plain per-key limiter for now; the generic per-endpoint write limiter replaces it.
-    try:
-        ratelimit.hit(
-            f"engagement:anonymous-session:{network}",
-            limit=settings.ANON_SESSIONS_PER_NETWORK,
-            window_s=settings.ANON_SESSION_ISSUE_WINDOW_S,
-        )
-    except redis.RedisError as exc:  # the limiter's counters are in Redis: 503, never a 500
-        raise ingest.EngagementUnavailable() from exc
+def anonymous_session_create(*, network: str) -> dict[str, Any]:
+    """A signed anonymous session for a client of ``network`` (the request limiter's
+    "anonymous-session" scope caps how many one network gets)."""
     token, expires_at = anonymous.session_issue(network=network)
     return {"token": token, "expires_at": expires_at}
 
 
-def _origin(*, user: Any, token: str, client_ip: str) -> tuple[int | None, str, Origin]:
+def _origin(*, user: Any, token: str, network: str) -> tuple[int | None, str, Origin]:
     """Who sends the events: (user id, session id, Origin). Anonymous clients need a valid
     server-issued session (AnonymousSessionError, 401, if not); its id is the only session id
     an anonymous event can carry, and its network caps are those of the request's network."""
     if user.is_authenticated:
         return user.pk, "", Origin(viewer_key=f"u:{user.pk}")
     session = anonymous.session_verify(token)
-    network = anonymous.client_network(client_ip)
     return None, session.session_id, Origin(viewer_key=f"s:{session.session_id}", network=network)
 
 
@@ -77,12 +61,12 @@ def share_create(
     event_id: uuid.UUID | None = None,
     session_id: str = "",
     anonymous_token: str = "",
-    client_ip: str = "",
+    network: str = "",
 ) -> str:
     """Record a share; idempotent per client event id (a retried request is a duplicate).
     Anonymous shares need a server-issued session (``anonymous_token``); past the network's
     cap they are kept in the store but not counted (still "accepted": a client learns nothing)."""
-    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, client_ip=client_ip)
+    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, network=network)
     info = access.check_can_engage(video_id=video_id, user=user)
     session_id = anonymous_id or session_id
     event = EngagementEvent(
@@ -101,7 +85,7 @@ def share_create(
 
 
 def playback_record(
-    *, user: Any, events: list[dict[str, Any]], session_id: str = "", anonymous_token: str = "", client_ip: str = ""
+    *, user: Any, events: list[dict[str, Any]], session_id: str = "", anonymous_token: str = "", network: str = ""
 ) -> BatchResult:
     """A player's batch of playback events: each validated on its own; the valid ones are
     recorded in one step. Late events (up to 7 days; ANON_EVENT_MAX_AGE_S for anonymous
@@ -109,7 +93,7 @@ def playback_record(
     (``anonymous_token``); the session id is the token's, whatever the body says."""
     if len(events) > settings.PLAYBACK_MAX_EVENTS:
         raise ValidationFailed(f"At most {settings.PLAYBACK_MAX_EVENTS} events per batch.", code="batch_too_large")
-    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, client_ip=client_ip)
+    user_id, anonymous_id, origin = _origin(user=user, token=anonymous_token, network=network)
     session_id = anonymous_id or session_id
     result = BatchResult()
     items = []

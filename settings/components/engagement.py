@@ -30,8 +30,8 @@ VIEW_WINDOW_S = env_int("VIEW_WINDOW_S", 3600)  # one view per viewer per video 
 # client can put into Redis. Carrier NAT puts many real people behind one address: the caps
 # are generous on purpose; the per-network key is what stops one client minting viewers.
 ANON_SESSION_TTL_S = env_int("ANON_SESSION_TTL_S", 24 * 3600)  # lifetime of an anonymous session token
-ANON_SESSIONS_PER_NETWORK = env_int("ANON_SESSIONS_PER_NETWORK", 100)  # tokens issued per network per window
-ANON_SESSION_ISSUE_WINDOW_S = env_int("ANON_SESSION_ISSUE_WINDOW_S", 3600)
+# Tokens issued per client network: the rate-limit scope "anonymous-session"
+# (ANON_SESSIONS_PER_NETWORK per ANON_SESSION_ISSUE_WINDOW_S, settings/components/security.py).
 # Counted anonymous views / shares per video per network per VIEW_WINDOW_S; past it: kept, not counted.
 ANON_VIEWS_PER_NETWORK = env_int("ANON_VIEWS_PER_NETWORK", 100)
 ANON_SHARES_PER_NETWORK = env_int("ANON_SHARES_PER_NETWORK", 20)

@@ -52,6 +52,13 @@ RATE_LIMITS: dict[str, dict[str, Any]] = {
     "upload-chunk": _limit("upload-chunk", 600, 3000, 3600),
     "push-subscription": _limit("push-subscription", 10, 50, 3600),
     "notifications": _limit("notifications", 120, 600, 60),
+    # Server-issued anonymous playback sessions (apps/engagement/anonymous.py), per network.
+    "anonymous-session": _limit(
+        "anonymous-session",
+        None,
+        env_int("ANON_SESSIONS_PER_NETWORK", 100),
+        env_int("ANON_SESSION_ISSUE_WINDOW_S", 3600),
+    ),
 }
 
 # URL name -> scope. A write endpoint not listed here is limited as "default", counted per URL name.
@@ -91,6 +98,7 @@ RATE_LIMIT_SCOPES: dict[str, str] = {
     "notification-read": "notifications",
     "notification-read-all": "notifications",
     "notification-preferences": "notifications",
+    "engagement-anonymous-session": "anonymous-session",
 }
 
 # --- login lockout: django-axes, for the API login and the admin login alike ----------------

@@ -20,6 +20,8 @@ def run_probe(mode: str, tmp_path: Path) -> dict:
         "LOCAL_SQLITE_PATH": str(tmp_path / "local.sqlite3"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
+        # The writers are one user creating a hundred videos: past the creation limit.
+        "RATE_LIMIT_VIDEO_CREATE": "1000,1000,3600",
     }
     done = subprocess.run(
         [sys.executable, str(PROBE), mode], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

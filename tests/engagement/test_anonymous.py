@@ -23,9 +23,17 @@ def video(creator, video_factory):
     return video_factory(creator=creator, duration_ms=20_000, view_count=40)
 
 
+def sessions_per_network(settings, n):
+    """The request limiter's budget of anonymous sessions per client network."""
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "anonymous-session": {"per_user": None, "per_network": n, "window_s": 3600},
+    }
+
+
 @pytest.fixture(autouse=True)
 def caps(settings):
-    settings.ANON_SESSIONS_PER_NETWORK = 1000
+    sessions_per_network(settings, 1000)
     settings.ANON_VIEWS_PER_NETWORK = 10
     settings.ANON_SHARES_PER_NETWORK = 5
 
@@ -77,7 +85,7 @@ def test_the_endpoint_issues_a_signed_session_that_expires(api):
 
 
 def test_sessions_are_issued_at_a_per_network_rate(settings):
-    settings.ANON_SESSIONS_PER_NETWORK = 3
+    sessions_per_network(settings, 3)
     client = APIClient(REMOTE_ADDR="2001:db8:1:2::10")
     answers = [client.post(SESSION_URL).status_code for _ in range(3)]
 
@@ -292,12 +300,14 @@ def test_no_session_is_issued_while_the_limiters_redis_is_down_and_the_answer_is
 
     from apps.core import ratelimit
 
-    def down(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:56379. Connection refused.")
+    class Down:
+        def __call__(self, *args, **kwargs):
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:56379. Connection refused.")
 
-    monkeypatch.setattr(ratelimit.cache, "add", down)
+    monkeypatch.setattr(ratelimit, "_script", Down())
 
     response = api.post(SESSION_URL, REMOTE_ADDR=HOME)
 
     assert response.status_code == 503
-    assert response.json()["error"]["code"] == "engagement_unavailable" and int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "service_unavailable" and int(response["Retry-After"]) > 0
+    assert "token" not in response.json()

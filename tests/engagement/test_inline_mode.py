@@ -83,7 +83,10 @@ def _play(video):
 def test_anonymous_views_and_shares_follow_the_same_rules_without_redis(creator, video_factory, settings):
     from rest_framework.test import APIClient
 
-    settings.ANON_SESSIONS_PER_NETWORK = 1000
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "anonymous-session": {"per_user": None, "per_network": 1000, "window_s": 3600},
+    }
     settings.ANON_VIEWS_PER_NETWORK, settings.ANON_SHARES_PER_NETWORK = 10, 3
     video = video_factory(creator=creator)
 

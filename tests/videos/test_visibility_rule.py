@@ -22,6 +22,14 @@ def _fresh_access_cache():
     access.clear()
 
 
+@pytest.fixture
+def anonymous(api):
+    """A signed-out player with its server-issued anonymous session."""
+    token = api.post("/api/v1/engagement/anonymous-session").json()["token"]
+    api.credentials(HTTP_X_ANONYMOUS_SESSION=token)
+    return api
+
+
 def surfaces(client, video_id):
     """Status of every read and engagement surface of one video for one client."""
     batch = {
@@ -48,14 +56,14 @@ HIDDEN = {"detail": 404, "counters": 404, "share": 404, "playback": "video_not_f
 VISIBLE = {"detail": 200, "counters": 200, "share": 200, "playback": "accepted"}
 
 
-def test_a_scheduled_video_is_hidden_on_every_surface_until_due(creator, viewer, video_factory, api):
+def test_a_scheduled_video_is_hidden_on_every_surface_until_due(creator, viewer, video_factory, anonymous):
     video = video_factory(creator=creator, published_at=timezone.now() + timedelta(hours=1))
 
     like = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
 
     assert (like.status_code, like.json()["error"]["code"]) == (404, "video_not_found")
     assert surfaces(client_for(viewer), video.pk) == HIDDEN
-    assert surfaces(api, video.pk) == HIDDEN
+    assert surfaces(anonymous, video.pk) == HIDDEN
     assert client_for(viewer).get("/api/v1/hashtags/demo").status_code == 404
     # The creator sees and may engage with it as before.
     assert client_for(creator).post(f"/api/v1/videos/{video.pk}/like").status_code == 200

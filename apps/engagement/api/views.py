@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import identity
+from apps.core import ratelimit
 from apps.core.errors import NotFound
 from apps.engagement import selectors, services
 from apps.engagement.api import serializers as s
@@ -39,28 +40,23 @@ class VideoLikeView(APIView):
 ANONYMOUS_SESSION_HEADER = "X-Anonymous-Session"
 
 
-def _client_ip(request: Request) -> str:
-    # The socket's peer. Behind a proxy this must become the trusted proxy's client address
-    # (the shared limiter's helper, once there is one): every client would be one network.
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _origin_args(request: Request, data: dict) -> dict:
     """The anonymous session token (header, or body for players that send with sendBeacon)
     and the client address, for the service to decide who sends the events."""
     token = data.pop("anonymous_session", "") or request.headers.get(ANONYMOUS_SESSION_HEADER, "")
-    return {"anonymous_token": token, "client_ip": _client_ip(request)}
+    return {"anonymous_token": token, "network": ratelimit.client_network(request)}
 
 
 class AnonymousSessionView(APIView):
-    """A server-issued session for an anonymous player (rate limited per client network)."""
+    """A server-issued session for an anonymous player (rate limited per client network:
+    scope "anonymous-session")."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
     @extend_schema(request=None, responses={201: s.AnonymousSessionOutput})
     def post(self, request: Request) -> Response:
-        session = services.anonymous_session_create(client_ip=_client_ip(request))
+        session = services.anonymous_session_create(network=ratelimit.client_network(request))
         return Response(s.AnonymousSessionOutput(session).data, status=201)
 
 
