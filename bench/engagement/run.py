@@ -816,8 +816,8 @@ def drop_keyspace() -> None:
 
 def verify(results: dict[str, Any], sets: dict[str, list[int]]) -> dict[str, Any]:
     """Expected (accepted answers) against every place that counts, per group of videos."""
-    from apps.benchmarks.models import NaiveLike
     from apps.videos.models import Video
+    from bench.django_app.models import NaiveLike
 
     phases = results["phases"]
     probe_likes = (results.get("probe") or {}).get("likes_accepted", 0)
