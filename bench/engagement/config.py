@@ -44,7 +44,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))  # per load phase outside
 # it runs in a slice of its own under the same viral load ("viral_probe", on another hot
 # video): the slices the ratios compare all run without it.
 # Nine rounds: the host's speed moves within seconds, so one run's verdict needs many short
-# pairs (with five, the median of the same code's uniform/floor ratio moved 0.54-0.66).
+# pairs (why nine, not five: docs/benchmark.md).
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "9")))
 SLICE_S = float(os.environ.get("BENCH_SLICE_S", "3"))
 LIKE_BLOCK = ("floor", "like_uniform", "like_viral", "naive_viral", "viral_probe")
