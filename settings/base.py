@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "apps.engagement",
     "apps.comments",
     "apps.notifications",
-    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [
