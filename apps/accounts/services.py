@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from apps.accounts import identity
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
 from apps.core import ratelimit
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 
 LOGIN_ATTEMPTS_PER_WINDOW = 10
 LOGIN_WINDOW_S = 300
@@ -238,7 +238,7 @@ def follow_request_accept(*, target: User, requester: User) -> None:
         if not deleted:
             if Follow.objects.filter(follower=requester, followee=target).exists():
                 return  # accepted already: a second click changes nothing
-            raise ApplicationError("There is no such follow request.", code="follow_request_not_found")
+            raise NotFound("There is no such follow request.", code="follow_request_not_found")
         if deleted:
             _follow_insert(follower_id=requester.pk, followee_id=target.pk)
 

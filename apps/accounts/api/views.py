@@ -16,6 +16,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from apps.accounts import selectors, services
 from apps.accounts.api import serializers as s
 from apps.core.errors import ValidationFailed
+from apps.core.schema import ERROR
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
@@ -41,7 +42,7 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=s.LoginInput, responses={200: s.TokenPairOutput})
+    @extend_schema(request=s.LoginInput, responses={200: s.TokenPairOutput, 401: ERROR})
     def post(self, request: Request) -> Response:
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -53,7 +54,7 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput})
+    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, 401: ERROR})
     def post(self, request: Request) -> Response:
         s.RefreshInput(data=request.data).is_valid(raise_exception=True)
         refresh = TokenRefreshSerializer(data=request.data)

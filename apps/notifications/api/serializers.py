@@ -24,7 +24,7 @@ class ChannelPrefs(StrictInputSerializer):
 
 
 class PreferencesInput(StrictInputSerializer):
-    kinds = serializers.DictField(child=ChannelPrefs(), required=False)
+    kinds = serializers.DictField(child=ChannelPrefs(), required=False, style={"openapi_keys": Kind.values})
     muted_until = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate_kinds(self, value: dict) -> dict:
