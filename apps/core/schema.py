@@ -218,9 +218,16 @@ class ReelhouseAutoSchema(AutoSchema):
             schema["properties"] = {key: value for key in field.style["openapi_keys"]}
             schema["additionalProperties"] = False
         request = getattr(self, "_direction", None) == "request"
+        if request and isinstance(field, serializers.URLField) and "pattern" not in target:
+            # Django's URLValidator takes fewer URLs than `format: uri`: these schemes, a host of
+            # at most 253 characters, no whitespace.
+            target["pattern"] = _URL_PATTERN
         if request and isinstance(field, serializers.CharField) and "pattern" not in target:
             target["pattern"] = _text_pattern(field)
         target.update(field.style.get("openapi", {}))  # constraints the server checks with codes of its own
+
+
+_URL_PATTERN = r"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://[^/?#\s]{1,253}(?:[/?#]\S*)?$"
 
 
 def _text_pattern(field: serializers.CharField) -> str:
