@@ -23,7 +23,9 @@ def schema() -> dict[str, Any]:
 
 
 def operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items() if method in METHODS]
+    return [
+        (path, method, op) for path, item in schema["paths"].items() for method, op in item.items() if method in METHODS
+    ]
 
 
 def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -138,5 +140,7 @@ def test_a_blank_email_is_valid_by_the_schema(schema, user_factory):
     jsonschema.validate(body, json_schema(schema, "MeOutput"), format_checker=jsonschema.FormatChecker())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(
-            body | {"email": "not-an-address"}, json_schema(schema, "MeOutput"), format_checker=jsonschema.FormatChecker()
+            body | {"email": "not-an-address"},
+            json_schema(schema, "MeOutput"),
+            format_checker=jsonschema.FormatChecker(),
         )

@@ -81,7 +81,11 @@ class UploadSessionCreateInput(StrictInputSerializer):
     )
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", max_length=64)
     content_type = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default="", style={"openapi": {"pattern": _ACCEPTED_DECLARED_TYPE}}
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        style={"openapi": {"pattern": _ACCEPTED_DECLARED_TYPE}},
     )
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     chunk_size = serializers.IntegerField(min_value=1, required=False)
