@@ -33,7 +33,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from apps.core.pagination import CursorPagination
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import URL_PATTERN, StrictInputSerializer
 
 # Declare an extra error status of one operation: ``extend_schema(responses={..., 401: ERROR})``.
 ERROR = OpenApiResponse(description="An error, in the error envelope.")
@@ -219,15 +219,11 @@ class ReelhouseAutoSchema(AutoSchema):
             schema["additionalProperties"] = False
         request = getattr(self, "_direction", None) == "request"
         if request and isinstance(field, serializers.URLField) and "pattern" not in target:
-            # Django's URLValidator takes fewer URLs than `format: uri`: these schemes, a host of
-            # at most 253 characters, no whitespace.
-            target["pattern"] = _URL_PATTERN
+            # What the server takes (apps/core/serializers.py): fewer URLs than `format: uri`.
+            target["pattern"] = URL_PATTERN
         if request and isinstance(field, serializers.CharField) and "pattern" not in target:
             target["pattern"] = _text_pattern(field)
         target.update(field.style.get("openapi", {}))  # constraints the server checks with codes of its own
-
-
-_URL_PATTERN = r"^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://[^/?#\s]{1,253}(?:[/?#]\S*)?$"
 
 
 def _text_pattern(field: serializers.CharField) -> str:

@@ -1,5 +1,6 @@
 """Serializer base classes shared by every app's API."""
 
+import re
 from typing import Any
 
 from django.http import QueryDict
@@ -29,6 +30,31 @@ _JSON_TYPES: tuple[tuple[type, tuple[type, ...], str], ...] = (
 )
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+DOMAIN_HOST = rf"(?:{_LABEL}\.){{1,126}}[A-Za-z]{{2,24}}"
+ANY_SCHEME = r"(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)"
+
+
+def url_pattern(
+    *, schemes: str = ANY_SCHEME, host: str = rf"(?:{DOMAIN_HOST}|localhost|{_OCTET}(?:\.{_OCTET}){{3}})"
+) -> str:
+    """The URLs a JSON input takes: these schemes, a host name with a top-level domain (at most
+    253 characters, as Django says), localhost or an IPv4 address, an optional port, then RFC 3986
+    path, query and fragment characters only. A subset of both Django's URLValidator (which lets
+    control characters through) and `format: uri`, so the schema (apps/core/schema.py) states it
+    exactly."""
+    return (
+        rf"^{schemes}://(?=[^/?#:]{{1,253}}(?:[:/?#]|$)){host}(?::[0-9]{{1,4}})?"
+        rf"(?:/{_PCHAR}*)*(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
+    )
+
+
+URL_PATTERN = url_pattern()
+_URL = re.compile(URL_PATTERN)
+
+
 def json_type_error(field: serializers.Field, value: Any) -> str | None:
     """What ``value`` should have been, if its JSON type is not the one ``field`` documents."""
     if value is None:
@@ -48,6 +74,10 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
     return None
 
 
+def _bad_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not _URL.match(value)
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Rejects fields it does not declare, so a typo never passes silently, and (for JSON bodies)
     values of another JSON type than the field's: what the OpenAPI schema says is what is taken."""
@@ -63,6 +93,8 @@ class StrictInputSerializer(serializers.Serializer):
                     expected = json_type_error(field, data.get(name)) if name in data and not field.read_only else None
                     if expected:
                         errors[name] = serializers.ErrorDetail(f"Expected {expected}.", code="invalid")
+                    elif isinstance(field, serializers.URLField) and _bad_url(data.get(name)):
+                        errors[name] = serializers.ErrorDetail("Enter a valid URL.", code="invalid")
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

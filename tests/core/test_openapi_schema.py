@@ -144,3 +144,11 @@ def test_a_blank_email_is_valid_by_the_schema(schema, user_factory):
             json_schema(schema, "MeOutput"),
             format_checker=jsonschema.FormatChecker(),
         )
+
+
+def test_url_inputs_state_what_the_server_takes(schema):
+    push = schema["components"]["schemas"]["PushSubscriptionInputRequest"]["properties"]["endpoint"]
+    unsubscribe = schema["components"]["schemas"]["PushUnsubscribeInputRequest"]["properties"]["endpoint"]
+
+    assert push["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]://")  # push services are https
+    assert unsubscribe["pattern"].startswith("^(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://")

@@ -1,4 +1,5 @@
 """Production settings: refuse weak secrets, pass `check --deploy`, use S3 when configured."""
+
 import subprocess
 import sys
 from pathlib import Path

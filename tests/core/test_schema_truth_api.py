@@ -107,3 +107,25 @@ def test_rejecting_a_follow_request_that_does_not_exist_is_404(creator, viewer):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "follow_request_not_found"
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["https://push.example.test/a\u008b\b", "https://push.example.test/a b", "https://0/x"]
+)
+def test_a_url_outside_the_documented_pattern_is_refused(viewer, endpoint):
+    # Django's URLValidator lets control characters through; `format: uri` does not
+    body = {"endpoint": endpoint, "keys": {"p256dh": "k", "auth": "a"}}
+
+    response = client_for(viewer).post("/api/v1/notifications/push-subscriptions", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["endpoint"][0]["code"] == "invalid"
+
+
+def test_a_real_push_endpoint_is_still_taken(viewer):
+    endpoint = "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk-x_y%3D?a=1"
+    body = {"endpoint": endpoint, "keys": {"p256dh": "k", "auth": "a"}}
+
+    response = client_for(viewer).post("/api/v1/notifications/push-subscriptions", body, format="json")
+
+    assert response.status_code == 201 and response.json()["endpoint"] == endpoint
