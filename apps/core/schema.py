@@ -20,7 +20,8 @@ A view declares any further error status by naming it in ``extend_schema(respons
   are refused as ``unknown_field``), so a fuzzer never sends what the server must refuse;
 - documents every list answered by an ``APIView`` (a ``many=True`` response on GET) with the
   cursor envelope of ``apps/core/pagination.py`` and its ``cursor``/``limit`` parameters;
-- lets an e-mail field that may be blank say so (``format: email`` refuses ``""``).
+- lets an e-mail field that may be blank say so (``format: email`` refuses ``""``);
+- states the text, URL, PATCH, DELETE-body and per-item rules listed in docs/api-schema.md.
 """
 
 import inspect
@@ -118,7 +119,8 @@ class ReelhouseAutoSchema(AutoSchema):
         component = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA)
         self.registry.register_on_missing(component)
         response: dict[str, Any] = {
-            "description": description or _DESCRIPTIONS.get(status, "An error."),
+            "description": (description if description != ERROR.description else "")
+            or _DESCRIPTIONS.get(status, "An error, in the error envelope."),
             "content": {"application/json": {"schema": component.ref}},
         }
         if status in (429, 503):
