@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261204"))
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 FUZZ_WORKERS = int(os.environ.get("FUZZ_WORKERS", "2"))
 # The same cases on every run; FUZZ_DETERMINISTIC=0 explores with FUZZ_SEED instead (by hand).
 FUZZ_DETERMINISTIC = os.environ.get("FUZZ_DETERMINISTIC", "1") != "0"
@@ -42,6 +42,7 @@ EXCLUDED_OPERATIONS = [
 ]
 
 CONFIG = """
+hooks = "{hooks}"
 seed = {seed}
 workers = {workers}
 continue-on-failure = true
@@ -138,6 +139,7 @@ def test_schema_describes_the_api(live_server: Any, tmp_path: Path, settings: An
     config = tmp_path / "schemathesis.toml"
     config.write_text(
         CONFIG.format(
+            hooks=Path(__file__).with_name("schemathesis_hooks.py"),
             seed=FUZZ_SEED,
             deterministic=str(FUZZ_DETERMINISTIC).lower(),
             workers=FUZZ_WORKERS,
