@@ -1,5 +1,4 @@
 """Production settings: refuse weak secrets, pass `check --deploy`, use S3 when configured."""
-
 import subprocess
 import sys
 from pathlib import Path
