@@ -26,6 +26,10 @@ urlpatterns = [
     path("health/ready", health_ready, name="health-ready"),
 ]
 
+# Unmatched URLs and unhandled errors under /api/ answer the error envelope (apps/core/views.py).
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -22,7 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from apps.accounts import identity, lockout
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
 from apps.accounts.tokens import TOKEN_GENERATION_CLAIM, HashedRefreshToken
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, RateLimited, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 
 
 class InvalidCredentials(ApplicationError):
@@ -275,7 +275,7 @@ def follow_request_accept(*, target: User, requester: User) -> None:
         if not deleted:
             if Follow.objects.filter(follower=requester, followee=target).exists():
                 return  # accepted already: a second click changes nothing
-            raise ApplicationError("There is no such follow request.", code="follow_request_not_found")
+            raise NotFound("There is no such follow request.", code="follow_request_not_found")
         if deleted:
             _follow_insert(follower_id=requester.pk, followee_id=target.pk)
 
