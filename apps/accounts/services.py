@@ -38,7 +38,8 @@ class TokenInvalid(ApplicationError):
 
 
 class WrongPassword(ApplicationError):
-    status_code = 400
+    # 403, not 400: the request is well formed; the caller failed to prove who they are.
+    status_code = 403
     code = "wrong_password"
     message = "The current password is wrong."
 

@@ -77,7 +77,7 @@ def test_password_change_with_the_wrong_current_password_changes_nothing(api, dj
 
     response = change_password(api, tokens, "not-it", NEW_PASSWORD)
 
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.json()["error"]["code"] == "wrong_password"
     assert django_user_model.objects.get(username="ana").check_password(PASSWORD)
     assert api.get("/api/v1/me", **bearer(tokens)).status_code == 200

@@ -43,9 +43,12 @@ class VideoOutput(serializers.ModelSerializer):
             "published_at",
         ]
         read_only_fields = fields
+        # null for everyone but the creator and staff (to_representation)
+        extra_kwargs = {"failure_reason": {"allow_null": True}, "moderation_status": {"allow_null": True}}
 
     # Only the creator (and staff) see why a video is held back: to anyone else a removed or
-    # failed video is simply not there, and its moderation state says nothing to them.
+    # failed video is simply not there, and its moderation state says nothing to them. Others
+    # get null, so every payload has the same shape.
     OWNER_ONLY = ("failure_reason", "moderation_status")
 
     def to_representation(self, video: Video) -> dict:
@@ -57,7 +60,7 @@ class VideoOutput(serializers.ModelSerializer):
         user = getattr(request, "user", None)
         if not (user is not None and user.is_authenticated and (user.pk == video.creator_id or user.is_staff)):
             for name in self.OWNER_ONLY:
-                data.pop(name, None)
+                data[name] = None
         return data
 
     def get_thumbnail(self, video: Video) -> str | None:
