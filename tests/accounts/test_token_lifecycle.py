@@ -112,7 +112,7 @@ def test_password_change_needs_a_login_and_guesses_are_limited(api):
     guesses = [change_password(api, tokens, f"guess{n}", NEW_PASSWORD).status_code for n in range(6)]
 
     assert anonymous.status_code == 401
-    assert guesses == [400] * 5 + [429]
+    assert guesses == [403] * 5 + [429]
 
 
 def test_refresh_tokens_are_stored_only_as_a_digest(api):
