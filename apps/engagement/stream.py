@@ -1,0 +1,192 @@
+"""The event stream between the request path and the workers: what an entry holds, and the
+Redis commands that move entries (XADD, XREADGROUP, XAUTOCLAIM, XACK).
+
+Two kinds of entry, both written by the request scripts (lua/like.lua, lua/batch.lua):
+
+- field ``e``: one event as JSON (``encode_event``; likes);
+- fields ``p`` and ``m``: one request's events as rows with its view window (``encode_batch``)
+  and one EventStatus digit per event (``decode_batch``; playback and shares).
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from apps.engagement import redis_keys as keys
+from apps.engagement.events import EngagementEvent
+from apps.engagement.protocol import EventStatus
+from apps.engagement.rules import stored_events
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+_STATUS = {str(int(s)): s for s in EventStatus if s != EventStatus.DUPLICATE}
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """What could not be decoded, in its replayable form (``kind`` as DeadLetter.Kind)."""
+
+    kind: str  # "event" (field e) or "batch" (fields p and m)
+    stream_id: str
+    payload: str
+    statuses: str = ""
+
+
+# --- encoding ------------------------------------------------------------------------------------
+
+
+def encode_event(event: EngagementEvent) -> str:
+    return json.dumps(event.to_json())
+
+
+def encode_batch(events: list[EngagementEvent], window: int) -> str:
+    """A batch's stream entry: the view window and the events as rows, in one encoding."""
+    return json.dumps({"w": window, "e": [event.to_row() for event in events]})
+
+
+def entry_fields(kind: str, payload: str, statuses: str = "") -> dict[str, str]:
+    """The fields of an entry of ``kind`` (to put a dead letter back)."""
+    if kind == "batch":
+        return {"p": payload, "m": statuses}
+    return {"e": payload}
+
+
+# --- decoding ------------------------------------------------------------------------------------
+
+
+def decode_batch(payload: str, statuses: str) -> tuple[list[EngagementEvent], list[Any]]:
+    """The events of a batch entry the script kept (every status but DUPLICATE), with the views
+    the VIEW_COUNTEDs counted and what the store keeps of the CAPPEDs (rules.capped_event), and
+    the rows that could not be decoded. ValueError/TypeError/KeyError if the entry itself is not one."""
+    data = json.loads(payload)
+    window, rows = data["w"], data["e"]
+    if not isinstance(rows, list) or len(rows) != len(statuses):
+        raise ValueError("a batch entry has one status per event")
+    events: list[EngagementEvent] = []
+    bad: list[Any] = []
+    duplicate = str(int(EventStatus.DUPLICATE))
+    for row, status in zip(rows, statuses, strict=True):
+        if status == duplicate:
+            continue
+        try:
+            event = EngagementEvent.from_row(row)
+        except (ValueError, TypeError, AttributeError):
+            bad.append(row)
+            continue
+        events += stored_events(event, _STATUS.get(status, EventStatus.ACCEPTED), window)
+    return events, bad
+
+
+def _bad_rows(sid: str, payload: str, statuses: str, bad: list[Any]) -> list[Malformed]:
+    """Each undecodable row of a batch entry as a batch of its own (the row, its status, the
+    entry's view window): a replay goes through ``decode_batch`` like the original did."""
+    data = json.loads(payload)
+    duplicate = str(int(EventStatus.DUPLICATE))
+    return [
+        Malformed(kind="batch", stream_id=sid, payload=json.dumps({"w": data["w"], "e": [row]}), statuses=status)
+        for row, status in zip(data["e"], statuses, strict=True)
+        if status != duplicate and row in bad
+    ]
+
+
+def decode_entries(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[Malformed]]:
+    """Events of the entries, and what could not be decoded (whole entries, or single rows of a
+    batch) in its replayable form."""
+    decoded: list[tuple[str, EngagementEvent]] = []
+    poison: list[Malformed] = []
+    for raw_id, fields in entries:
+        sid = raw_id.decode()
+        packed = fields.get(b"p")
+        if packed is not None:
+            payload = packed.decode(errors="replace")
+            statuses = fields.get(b"m", b"").decode(errors="replace")
+            try:
+                events, bad = decode_batch(payload, statuses)
+            except (ValueError, TypeError, KeyError) as exc:
+                poison.append(Malformed(kind="batch", stream_id=sid, payload=payload, statuses=statuses))
+                log.warning("malformed engagement batch %s: %s", sid, exc)
+                continue
+            decoded += [(sid, event) for event in events]
+            if bad:
+                poison += _bad_rows(sid, payload, statuses, bad)
+                log.warning("%d malformed engagement events in %s", len(bad), sid)
+            continue
+        payload = (fields.get(b"e") or b"").decode(errors="replace")
+        try:
+            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            poison.append(Malformed(kind="event", stream_id=sid, payload=payload))
+            log.warning("malformed engagement entry %s: %s", sid, exc)
+    return decoded, poison
+
+
+# --- moving entries ------------------------------------------------------------------------------
+
+
+def ensure_group(client: redis.Redis) -> None:
+    try:
+        client.xgroup_create(keys.STREAM, keys.GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def append(client: Any, fields: dict[str, str]) -> None:
+    """XADD one entry (on a client or a pipeline)."""
+    client.xadd(keys.STREAM, fields)
+
+
+def ack(client: redis.Redis, ids: list[bytes]) -> None:
+    """Acknowledge and delete: the stream's length is what still waits."""
+    pipe = client.pipeline(transaction=False)
+    pipe.xack(keys.STREAM, keys.GROUP, *ids)
+    pipe.xdel(keys.STREAM, *ids)
+    pipe.execute()
+
+
+# When this process last looked for a dead consumer's entries (monotonic seconds).
+_CLAIM_CHECKED = {"at": float("-inf")}
+
+
+def _claim_due() -> bool:
+    # XAUTOCLAIM walks the group's pending list (about a millisecond with two batches in
+    # flight), and Redis answers no like meanwhile. An entry becomes claimable only after
+    # ENGAGEMENT_CLAIM_IDLE_MS, so looking ten times per that period is enough.
+    now = time.monotonic()
+    if now - _CLAIM_CHECKED["at"] < settings.ENGAGEMENT_CLAIM_IDLE_MS / 10_000:
+        return False
+    _CLAIM_CHECKED["at"] = now
+    return True
+
+
+def next_entries(client: redis.Redis, consumer: str, count: int) -> tuple[str, list[Entry]]:
+    """1. our own unacknowledged entries (a batch that failed before), 2. stale entries of a
+    dead consumer, 3. new entries; with where they came from ("own", "claimed", "new")."""
+    own = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: "0"}, count=count)
+    if own and own[0][1]:
+        return "own", own[0][1]
+    if _claim_due():
+        _, claimed, *_ = client.xautoclaim(
+            keys.STREAM,
+            keys.GROUP,
+            consumer,
+            min_idle_time=settings.ENGAGEMENT_CLAIM_IDLE_MS,
+            start_id="0-0",
+            count=count,
+        )
+        if claimed:
+            _CLAIM_CHECKED["at"] = float("-inf")  # there may be more: look again next time
+            return "claimed", [entry for entry in claimed if entry and entry[1] is not None]
+    new = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: ">"}, count=count)
+    return "new", new[0][1] if new else []
+
+
+def pending(client: redis.Redis) -> int:
+    """Entries still waiting (processed entries are deleted)."""
+    return client.xlen(keys.STREAM)
