@@ -161,7 +161,7 @@ _EVENTS_PER_ENTRY = {"seen": 1.0}
 
 def _letters(malformed: list[stream.Malformed]) -> list[Letter]:
     return [
-        Letter(kind=m.kind, stream_id=m.stream_id, payload=m.payload, statuses=m.statuses, reason="malformed")
+        Letter(kind=m.kind, stream_id=m.stream_id, payload=m.payload, statuses=m.statuses, reason=m.reason)
         for m in malformed
     ]
 

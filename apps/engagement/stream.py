@@ -6,6 +6,13 @@ Two kinds of entry, both written by the request scripts (lua/like.lua, lua/batch
 - field ``e``: one event as JSON (``encode_event``; likes);
 - fields ``p`` and ``m``: one request's events as rows with its view window (``encode_batch``)
   and one EventStatus digit per event (``decode_batch``; playback and shares).
+
+Every payload carries its schema version (``"v"``, SCHEMA_VERSION), and so does every dead
+letter made of one. The workers read the current and the previous version (``READS``: version
+1 is the envelope without ``"v"``), so a change to an event's fields is rolled out in two steps
+(workers that read both, then requests that write the new one), never as a flag day. An entry
+of a version the workers cannot read is dead-lettered as ``unsupported_version``: replayed once
+workers that read it are deployed.
 """
 
 import json
@@ -25,6 +32,8 @@ from apps.engagement.rules import stored_events
 log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
+SCHEMA_VERSION = 2
+READS = frozenset({1, 2})  # the current version and the previous one
 _STATUS = {str(int(s)): s for s in EventStatus if s != EventStatus.DUPLICATE}
 
 
@@ -36,18 +45,43 @@ class Malformed:
     stream_id: str
     payload: str
     statuses: str = ""
+    reason: str = "malformed"  # or "unsupported_version"
+
+
+class UnsupportedVersion(ValueError):
+    pass
+
+
+def _version(data: Any) -> int:
+    """The payload's schema version (1: written before versions existed); UnsupportedVersion
+    if these workers cannot read it."""
+    version = data.get("v", 1) if isinstance(data, dict) else 1
+    if version not in READS:
+        raise UnsupportedVersion(f"schema version {version!r}; these workers read {sorted(READS)}")
+    return version
 
 
 # --- encoding ------------------------------------------------------------------------------------
 
 
 def encode_event(event: EngagementEvent) -> str:
-    return json.dumps(event.to_json())
+    return json.dumps({"v": SCHEMA_VERSION, **event.to_json()})
 
 
 def encode_batch(events: list[EngagementEvent], window: int) -> str:
     """A batch's stream entry: the view window and the events as rows, in one encoding."""
-    return json.dumps({"w": window, "e": [event.to_row() for event in events]})
+    return json.dumps({"v": SCHEMA_VERSION, "w": window, "e": [event.to_row() for event in events]})
+
+
+def decode_event(payload: str) -> EngagementEvent:
+    """One event entry (field ``e``) of a version these workers read. ValueError, TypeError,
+    KeyError or AttributeError if it is not one (UnsupportedVersion, a ValueError, for a version
+    they cannot read)."""
+    data = json.loads(payload)
+    _version(data)
+    if isinstance(data, dict):
+        data.pop("v", None)
+    return EngagementEvent.from_json(data)
 
 
 def entry_fields(kind: str, payload: str, statuses: str = "") -> dict[str, str]:
@@ -65,6 +99,7 @@ def decode_batch(payload: str, statuses: str) -> tuple[list[EngagementEvent], li
     the VIEW_COUNTEDs counted and what the store keeps of the CAPPEDs (rules.capped_event), and
     the rows that could not be decoded. ValueError/TypeError/KeyError if the entry itself is not one."""
     data = json.loads(payload)
+    _version(data)
     window, rows = data["w"], data["e"]
     if not isinstance(rows, list) or len(rows) != len(statuses):
         raise ValueError("a batch entry has one status per event")
@@ -88,11 +123,18 @@ def _bad_rows(sid: str, payload: str, statuses: str, bad: list[Any]) -> list[Mal
     entry's view window): a replay goes through ``decode_batch`` like the original did."""
     data = json.loads(payload)
     duplicate = str(int(EventStatus.DUPLICATE))
+    envelope = {"v": data["v"]} if "v" in data else {}  # the entry's version, as it was written
     return [
-        Malformed(kind="batch", stream_id=sid, payload=json.dumps({"w": data["w"], "e": [row]}), statuses=status)
+        Malformed(
+            kind="batch", stream_id=sid, payload=json.dumps({**envelope, "w": data["w"], "e": [row]}), statuses=status
+        )
         for row, status in zip(data["e"], statuses, strict=True)
         if status != duplicate and row in bad
     ]
+
+
+def _reason(exc: Exception) -> str:
+    return "unsupported_version" if isinstance(exc, UnsupportedVersion) else "malformed"
 
 
 def decode_entries(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[Malformed]]:
@@ -109,7 +151,9 @@ def decode_entries(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEven
             try:
                 events, bad = decode_batch(payload, statuses)
             except (ValueError, TypeError, KeyError) as exc:
-                poison.append(Malformed(kind="batch", stream_id=sid, payload=payload, statuses=statuses))
+                poison.append(
+                    Malformed(kind="batch", stream_id=sid, payload=payload, statuses=statuses, reason=_reason(exc))
+                )
                 log.warning("malformed engagement batch %s: %s", sid, exc)
                 continue
             decoded += [(sid, event) for event in events]
@@ -119,9 +163,9 @@ def decode_entries(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEven
             continue
         payload = (fields.get(b"e") or b"").decode(errors="replace")
         try:
-            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
+            decoded.append((sid, decode_event(payload)))
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            poison.append(Malformed(kind="event", stream_id=sid, payload=payload))
+            poison.append(Malformed(kind="event", stream_id=sid, payload=payload, reason=_reason(exc)))
             log.warning("malformed engagement entry %s: %s", sid, exc)
     return decoded, poison
 

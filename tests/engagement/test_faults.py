@@ -76,7 +76,7 @@ def test_redelivered_entries_change_nothing(liked_by, video, redis_client):
     stream.ensure_group(redis_client)
     _, entries = stream.next_entries(redis_client, "w1", 100)
 
-    pipeline.process_events([pipeline.EngagementEvent.from_json(json.loads(e[1][b"e"])) for e in entries])
+    pipeline.process_events([stream.decode_event(e[1][b"e"].decode()) for e in entries])
     pipeline.process_entries(redis_client, entries)  # the same batch again, then acknowledged
 
     assert get_store().like_count(video_id=video.pk) == 12
