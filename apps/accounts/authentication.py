@@ -15,7 +15,7 @@ class RevocableJWTAuthentication(JWTAuthentication):
         if not (getattr(view, "account_checked_by_script", False) and request.method in ("POST", "DELETE")):
             return super().authenticate(request)
         # The view's Redis script checks the account in the round trip that does its work (the
-        # like: apps/engagement/ingest.py): the token is verified here (signature, expiry,
+        # like: apps/engagement/lua/like.lua): the token is verified here (signature, expiry,
         # type), the account there.
         header = self.get_header(request)
         raw_token = self.get_raw_token(header) if header is not None else None

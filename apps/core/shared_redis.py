@@ -46,3 +46,12 @@ def listened(key: str, members: Iterable[str]) -> set[str] | None:
     wanted = list(members)
     counts = redis.hmget(key, wanted) if wanted else []
     return {member for member, count in zip(wanted, counts, strict=True) if count and int(count) > 0}
+
+
+def connection() -> Any:
+    """The shared Redis for code that cannot work without it (engagement's Redis transport and
+    workers): looked up on every call, so settings changed at run time (tests) take effect.
+    NotImplementedError without a django-redis cache."""
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")

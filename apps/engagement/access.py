@@ -4,7 +4,7 @@ Two caches, so engagement costs no SQL beyond authentication however hot a video
 
 - per process, for a few seconds (ACCESS_CACHE_S): playback batches, shares, counters and
   the websocket check against it;
-- in Redis, shared by every web process, for the like script (ingest.py): each video's
+- in Redis, shared by every web process, for the like script (lua/like.lua): each video's
   access facts and its creator's block partners, written under *epochs*, counters that move
   after every commit that changes who may see a video (``access_changed``). The script
   compares the epochs the facts were read under with the current ones and asks for a refill
@@ -16,7 +16,6 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import redis
@@ -27,6 +26,7 @@ from django.db import DatabaseError, transaction
 from apps.accounts import facade as accounts
 from apps.core.errors import NotFound
 from apps.engagement import redis_keys as keys
+from apps.engagement import redis_scripts
 from apps.videos import facade as videos
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,7 @@ def epochs_read(epoch_keys: Sequence[str]) -> tuple[str, ...] | None:
     in which case a subscriber runs the full check every time."""
     if settings.ENGAGEMENT_TRANSPORT != "redis":
         return None
-    from apps.engagement.ingest import redis_client
-
-    return tuple((value or b"0").decode() for value in redis_client().mget(list(epoch_keys)))
+    return tuple((value or b"0").decode() for value in redis_scripts.client().mget(list(epoch_keys)))
 
 
 # (video id, its epoch, its creator's epoch) this process has reloaded the facts under.
@@ -158,35 +156,6 @@ def check_fresh(*, video_id: int, user: Any, epochs: Sequence[str] | None) -> di
 
 # --- shared access facts (the like script) ----------------------------------------------------
 
-# Write a video's facts only if the epochs they were read under are still current.
-_PUT_FACTS = """
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
-if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-# The same for a creator's block partners ("-" keeps an empty set in existence).
-_PUT_BLOCKS = """
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('SADD', KEYS[1], '-')
-for i = 3, #ARGV, 1000 do
-  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
-
-@cache
-def _scripts() -> tuple[Any, Any]:
-    from apps.engagement.ingest import redis_client
-
-    client = redis_client()
-    return client.register_script(_PUT_FACTS), client.register_script(_PUT_BLOCKS)
-
 
 def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
     """Write these videos' access facts and their creators' block partners to Redis, each
@@ -194,29 +163,27 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
     such video) or "moved" (an epoch moved meanwhile; nothing written for it, try again).
     Runs when a like finds no current facts, and after every change to a video (publish,
     edit, moderation) so that its likes find them."""
-    from apps.engagement.ingest import redis_client
-
     # Creators first (they never change): their epochs must be read before the rows.
     creators = videos.video_creator_ids(list(video_ids))
     result = {video_id: "missing" for video_id in video_ids if video_id not in creators}
     if not creators:
         return result
     creator_ids = sorted(set(creators.values()))
-    client = redis_client()
+    client = redis_scripts.client()
     epoch_keys = [keys.video_epoch(v) for v in creators] + [keys.account_epoch(c) for c in creator_ids]
     epochs = dict(zip(epoch_keys, [(value or b"0").decode() for value in client.mget(epoch_keys)], strict=True))
     infos = videos.videos_access_info(list(creators))
     partners = accounts.block_partner_ids_many(creator_ids)
-    put_facts, put_blocks = _scripts()
     ttl = settings.ACCESS_SHARED_S
     pipe = client.pipeline(transaction=False)
     for creator_id in creator_ids:
         # The partners outlive every facts hash of this creator written before them.
         account_epoch = keys.account_epoch(creator_id)
-        put_blocks(
+        redis_scripts.run(
+            "put_blocks",
             keys=[keys.block_partners(creator_id), account_epoch],
             args=[epochs[account_epoch], ttl + 60, *partners[creator_id]],
-            client=pipe,
+            on=pipe,
         )
     written = []
     for video_id, info in infos.items():
@@ -233,7 +200,8 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
             "sv": counts["views"],
             "ss": counts["shares"],
         }
-        put_facts(
+        redis_scripts.run(
+            "put_facts",
             keys=[keys.access_facts(video_id), video_epoch, account_epoch],
             args=[
                 epochs[video_epoch],
@@ -241,7 +209,7 @@ def facts_fill(video_ids: Sequence[int]) -> dict[int, str]:
                 _facts_ttl_ms(info, ttl),
                 *[x for pair in fields.items() for x in pair],
             ],
-            client=pipe,
+            on=pipe,
         )
         written.append(video_id)
     outcomes = pipe.execute()[len(creator_ids) :]
@@ -278,11 +246,9 @@ def _bump_epochs(video_ids: Sequence[int], user_ids: Sequence[int]) -> None:
     _forget_local(video_ids, user_ids)
     if settings.ENGAGEMENT_TRANSPORT != "redis":
         return
-    from apps.engagement.ingest import redis_client
-
     ttl = settings.ACCESS_SHARED_S * 2 + 60  # outlives every facts hash read under it
     try:
-        pipe = redis_client().pipeline(transaction=False)
+        pipe = redis_scripts.client().pipeline(transaction=False)
         for key in [keys.video_epoch(v) for v in video_ids] + [keys.account_epoch(u) for u in user_ids]:
             pipe.incr(key)
             pipe.expire(key, ttl)

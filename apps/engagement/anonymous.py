@@ -5,7 +5,7 @@ A client must not be able to mint viewers. Anonymous playback and shares carry a
 signed with Django's TimestampSigner (so it expires, and a forged or edited one is refused).
 The session id of anonymous events comes from the token, never from the request body.
 Tokens are issued at a per-network rate; the views and shares one network can have counted
-per video are capped in the request path (ingest.py), whatever the number of tokens.
+per video are capped in the request path (transport/), whatever the number of tokens.
 """
 
 import secrets

@@ -13,9 +13,13 @@ import logging
 import uuid
 from typing import Any
 
+import redis
+from django.conf import settings
+
 from apps.engagement import redis_keys as keys
+from apps.engagement import redis_scripts
+from apps.engagement.errors import EngagementUnavailable
 from apps.engagement.events import Kind
-from apps.engagement.ingest import redis_client
 from apps.engagement.store import get_store
 
 log = logging.getLogger(__name__)
@@ -23,79 +27,58 @@ RECONCILE_SET = "eng:reconcile"  # videos flushed since the last reconciliation
 FLUSH_LOCK = "eng:flush:lock"  # the running flush's token
 FLUSH_CHUNK = 500
 
-# Move the dirty set aside atomically; a crashed flush leaves eng:dirty:flushing, merged next time.
-_TAKE_DIRTY = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('SUNIONSTORE', KEYS[2], KEYS[1], KEYS[2])
-    redis.call('DEL', KEYS[1])
-  else
-    redis.call('RENAME', KEYS[1], KEYS[2])
-  end
-end
-return redis.call('SMEMBERS', KEYS[2])
-"""
-
-# The end of a flush: clear the ids it wrote, but only while it still holds the lease. A flush
-# that lost it (it ran past the expiry and another took over) leaves them to the holder, which
-# read them too (or will: it merges this set first), so no flush ever deletes ids it did not write.
-_FINISH_FLUSH = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[2])
-redis.call('DEL', KEYS[1])
-return 1
-"""
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# Set recomputed counters only if nothing changed since version ARGV[1] was read and no
-# accepted event is still waiting in the stream (it is counted live but not yet stored).
-_RECONCILE_SET = """
-local v = redis.call('HGET', KEYS[1], 'v') or '0'
-if v ~= ARGV[1] or redis.call('XLEN', KEYS[2]) > 0 then return 0 end
-redis.call('HSET', KEYS[1], 'likes', ARGV[2], 'views', ARGV[3], 'shares', ARGV[4])
-redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('SADD', KEYS[3], ARGV[5])
-return 1
-"""
+COUNTS = ("likes", "views", "shares")
 
 
-def _decode(values: dict[bytes, bytes]) -> dict[str, int]:
-    return {name: int(values.get(name.encode(), 0)) for name in ("likes", "views", "shares")}
+def decode_counts(values: dict[bytes, bytes]) -> dict[str, int]:
+    """The one decoder of a live counter hash (HGETALL of redis_keys.counters)."""
+    return {name: int(values.get(name.encode(), 0)) for name in COUNTS}
+
+
+def live_counters(video_id: int, *, info: dict[str, Any]) -> dict[str, int]:
+    """The counters as the request path moved them: Redis's live hash (the Redis transport) or
+    the video row (inline); the video's stored counts until the first event moves them.
+    EngagementUnavailable if Redis is down."""
+    if settings.ENGAGEMENT_TRANSPORT == "inline":
+        from apps.videos import facade as videos
+
+        return videos.video_counters(video_id) or dict(info["counts"])
+    try:
+        values = redis_scripts.client().hgetall(keys.counters(video_id))
+    except redis.RedisError as exc:
+        raise EngagementUnavailable() from exc
+    return decode_counts(values) if values else dict(info["counts"])
 
 
 def flush() -> dict[str, int]:
     """Write the live counters of every dirty video to PostgreSQL. Single-flight: while another
     flush runs this one returns at once (``skipped``); what changes meanwhile stays dirty for the
     next. A flush that fails leaves its ids in the flushing set, merged into the next flush."""
-    from django.conf import settings
-
     from apps.videos import facade as videos
 
-    client = redis_client()
+    client = redis_scripts.client()
     token = uuid.uuid4().hex
     if not client.set(FLUSH_LOCK, token, nx=True, px=settings.COUNTER_FLUSH_LEASE_MS):
         return {"videos": 0, "rows_updated": 0, "skipped": 1}
     try:
-        video_ids = [int(v) for v in client.eval(_TAKE_DIRTY, 2, keys.DIRTY, keys.DIRTY_FLUSHING)]
+        video_ids = [
+            int(v) for v in redis_scripts.run("take_dirty", keys=[keys.DIRTY, keys.DIRTY_FLUSHING], args=[], on=client)
+        ]
         updated = 0
         for start in range(0, len(video_ids), FLUSH_CHUNK):
             chunk = video_ids[start : start + FLUSH_CHUNK]
             pipe = client.pipeline(transaction=False)
             for video_id in chunk:
                 pipe.hgetall(keys.counters(video_id))
-            counts = {vid: _decode(values) for vid, values in zip(chunk, pipe.execute(), strict=True) if values}
+            counts = {vid: decode_counts(values) for vid, values in zip(chunk, pipe.execute(), strict=True) if values}
             updated += videos.video_counters_set(counts)
         if video_ids:
             client.sadd(RECONCILE_SET, *video_ids)
-        if not client.eval(_FINISH_FLUSH, 2, FLUSH_LOCK, keys.DIRTY_FLUSHING, token):
+        if not redis_scripts.run("finish_flush", keys=[FLUSH_LOCK, keys.DIRTY_FLUSHING], args=[token], on=client):
             log.warning("counter flush outlived its lease; its ids stay for the next flush")
     except BaseException:
         # The ids stay in the flushing set; let the next flush (the task's retry) start at once.
-        client.eval(_RELEASE, 1, FLUSH_LOCK, token)
+        redis_scripts.run("release", keys=[FLUSH_LOCK], args=[token], on=client)
         raise
     return {"videos": len(video_ids), "rows_updated": updated}
 
@@ -112,23 +95,17 @@ def recount(video_id: int) -> dict[str, int]:
 
 def reconcile(video_id: int) -> dict[str, Any]:
     """Repair one video's live counters from the store (the flush then fixes PostgreSQL)."""
-    client = redis_client()
+    client = redis_scripts.client()
     version = (client.hget(keys.counters(video_id), "v") or b"0").decode()
     truth = recount(video_id)
-    live = _decode(client.hgetall(keys.counters(video_id)))
+    live = decode_counts(client.hgetall(keys.counters(video_id)))
     if live == truth:
         return {"video_id": video_id, "repaired": False, "counts": truth}
-    applied = client.eval(
-        _RECONCILE_SET,
-        3,
-        keys.counters(video_id),
-        keys.STREAM,
-        keys.DIRTY,
-        version,
-        truth["likes"],
-        truth["views"],
-        truth["shares"],
-        video_id,
+    applied = redis_scripts.run(
+        "reconcile_set",
+        keys=[keys.counters(video_id), keys.STREAM, keys.DIRTY],
+        args=[version, truth["likes"], truth["views"], truth["shares"], video_id],
+        on=client,
     )
     if applied:
         log.warning("reconciled counters of video %s: %s -> %s", video_id, live, truth)
@@ -136,7 +113,7 @@ def reconcile(video_id: int) -> dict[str, Any]:
 
 
 def reconcile_recent(limit: int = 1000) -> list[dict[str, Any]]:
-    client = redis_client()
+    client = redis_scripts.client()
     video_ids = [int(v) for v in client.spop(RECONCILE_SET, limit) or []]
     results = []
     for video_id in video_ids:
@@ -147,4 +124,4 @@ def reconcile_recent(limit: int = 1000) -> list[dict[str, Any]]:
     return results
 
 
-__all__ = ["flush", "reconcile", "reconcile_recent", "recount"]
+__all__ = ["decode_counts", "flush", "live_counters", "reconcile", "reconcile_recent", "recount"]

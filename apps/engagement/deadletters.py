@@ -4,7 +4,7 @@ Each kind is replayed in the form it arrived in:
 
 - ``event``: one engagement event as JSON, put back on the stream as field ``e``;
 - ``batch``: a request's batch entry, or one undecodable row of one (with its status and the
-  batch's view window), put back as fields ``p`` and ``m``, so ``ingest.decode_batch`` reads it;
+  batch's view window), put back as fields ``p`` and ``m``, so ``stream.decode_batch`` reads it;
 - ``task``: a Celery task that failed for good (transient errors past its retries, or any other
   error), sent again by name with its arguments.
 
@@ -25,7 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.engagement import redis_keys as keys
+from apps.engagement import redis_scripts, stream
 from apps.engagement.models import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,8 @@ def task_failure_record(*, task_name: str, task_id: str, args: Any, kwargs: Any,
     )
 
 
-def _stream_fields(letter: DeadLetter) -> dict[str, str]:
-    if letter.kind == DeadLetter.Kind.BATCH:
-        return {"p": letter.payload, "m": letter.statuses}
-    return {"e": letter.payload}
-
-
 def dead_letters_replay(ids: Sequence[int]) -> int:
     """Put dead letters back (after the cause is fixed). Returns how many were replayed."""
-    from apps.engagement.ingest import redis_client
     from workers.celery import app
 
     with transaction.atomic():
@@ -103,9 +96,9 @@ def dead_letters_replay(ids: Sequence[int]) -> int:
             return 0
         engagement = [letter for letter in letters if letter.kind != DeadLetter.Kind.TASK]
         if engagement:
-            pipe = redis_client().pipeline(transaction=False)
+            pipe = redis_scripts.client().pipeline(transaction=False)
             for letter in engagement:
-                pipe.xadd(keys.STREAM, _stream_fields(letter))
+                stream.append(pipe, stream.entry_fields(letter.kind, letter.payload, letter.statuses))
             pipe.execute()
         for letter in letters:
             if letter.kind == DeadLetter.Kind.TASK:

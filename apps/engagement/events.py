@@ -32,7 +32,7 @@ class Kind(StrEnum):
     COMPLETE = "complete"
     SKIP = "skip"
     # Kept in the store, never counted: an anonymous view or share past its network's cap
-    # (ingest.py). The log holds them; the counters and reconciliation count only VIEW/SHARE.
+    # (transport/). The log holds them; the counters and reconciliation count only VIEW/SHARE.
     CAPPED_VIEW = "capped_view"
     CAPPED_SHARE = "capped_share"
 

@@ -7,7 +7,6 @@ is keyed by event id or natural key). Live counters are not touched here, so a r
 never count twice.
 """
 
-import json
 import logging
 import os
 import socket
@@ -19,7 +18,7 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError
 
-from apps.engagement import deadletters
+from apps.engagement import deadletters, redis_scripts, stream
 from apps.engagement import redis_keys as keys
 from apps.engagement.deadletters import Letter
 from apps.engagement.events import COMPLETION_SHARE, PLAYBACK_KINDS, AffinitySignal, EngagementEvent, Kind, LikeChange
@@ -144,20 +143,6 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
 # --- draining the stream ---------------------------------------------------------------------------
 
 
-def _client() -> redis.Redis:
-    from apps.engagement.ingest import redis_client
-
-    return redis_client()
-
-
-def ensure_group(client: redis.Redis) -> None:
-    try:
-        client.xgroup_create(keys.STREAM, keys.GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
 def _dead(entries: list[tuple[str, str]], reason: str, error: str = "") -> None:
     """Dead-letter single events (their JSON): replayed as stream field ``e``."""
     deadletters.dead_letters_record(
@@ -168,72 +153,17 @@ def _dead(entries: list[tuple[str, str]], reason: str, error: str = "") -> None:
     )
 
 
-Entry = tuple[bytes, dict[bytes, bytes]]
 # Events per stream entry seen by this process (a like is one, a player's batch up to 120): the
 # next read asks for about one batch of events, so a worker never takes more entries than it
 # writes in one go while the other workers wait for them.
 _EVENTS_PER_ENTRY = {"seen": 1.0}
 
 
-def _bad_rows(sid: str, payload: str, statuses: str, bad: list[Any]) -> list[Letter]:
-    """Each undecodable row of a batch entry as a batch of its own (the row, its status, the
-    entry's view window): a replay goes through ``decode_batch`` like the original did."""
-    data = json.loads(payload)
-    letters = []
-    for row, status in zip(data["e"], statuses, strict=True):
-        if status != "0" and row in bad:
-            letters.append(
-                Letter(
-                    kind=DeadLetter.Kind.BATCH,
-                    stream_id=sid,
-                    payload=json.dumps({"w": data["w"], "e": [row]}),
-                    statuses=status,
-                    reason="malformed",
-                )
-            )
-    return letters
-
-
-def _decode(entries: list[Entry]) -> tuple[list[tuple[str, EngagementEvent]], list[Letter]]:
-    """Events of the entries (field ``e``: one event, as JSON; ``p`` and ``m``: one request's
-    events as rows and their statuses, ingest.decode_batch), and what could not be decoded
-    (whole entries, or single rows of a batch), as dead letters in their replayable form."""
-    from apps.engagement.ingest import decode_batch
-
-    decoded: list[tuple[str, EngagementEvent]] = []
-    poison: list[Letter] = []
-    for raw_id, fields in entries:
-        sid = raw_id.decode()
-        packed = fields.get(b"p")
-        if packed is not None:
-            payload = packed.decode(errors="replace")
-            statuses = fields.get(b"m", b"").decode(errors="replace")
-            try:
-                events, bad = decode_batch(payload, statuses)
-            except (ValueError, TypeError, KeyError) as exc:
-                poison.append(
-                    Letter(
-                        kind=DeadLetter.Kind.BATCH,
-                        stream_id=sid,
-                        payload=payload,
-                        statuses=statuses,
-                        reason="malformed",
-                    )
-                )
-                log.warning("malformed engagement batch %s: %s", sid, exc)
-                continue
-            decoded += [(sid, event) for event in events]
-            if bad:
-                poison += _bad_rows(sid, payload, statuses, bad)
-                log.warning("%d malformed engagement events in %s", len(bad), sid)
-            continue
-        payload = (fields.get(b"e") or b"").decode(errors="replace")
-        try:
-            decoded.append((sid, EngagementEvent.from_json(json.loads(payload))))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            poison.append(Letter(kind=DeadLetter.Kind.EVENT, stream_id=sid, payload=payload, reason="malformed"))
-            log.warning("malformed engagement entry %s: %s", sid, exc)
-    return decoded, poison
+def _letters(malformed: list[stream.Malformed]) -> list[Letter]:
+    return [
+        Letter(kind=m.kind, stream_id=m.stream_id, payload=m.payload, statuses=m.statuses, reason=m.reason)
+        for m in malformed
+    ]
 
 
 def _write(decoded: list[tuple[str, EngagementEvent]]) -> None:
@@ -252,31 +182,24 @@ def _write(decoded: list[tuple[str, EngagementEvent]]) -> None:
             except RETRYABLE:
                 raise
             except Exception as single_exc:
-                _dead([(sid, json.dumps(event.to_json()))], "processing_error", repr(single_exc))
+                _dead([(sid, stream.encode_event(event))], "processing_error", repr(single_exc))
     if unknown:
         by_id = {event.event_id: sid for sid, event in decoded}
-        _dead([(by_id[e.event_id], json.dumps(e.to_json())) for e in unknown], "unknown_video")
-
-
-def _ack(client: redis.Redis, ids: list[bytes]) -> None:
-    pipe = client.pipeline(transaction=False)
-    pipe.xack(keys.STREAM, keys.GROUP, *ids)
-    pipe.xdel(keys.STREAM, *ids)
-    pipe.execute()
+        _dead([(by_id[e.event_id], stream.encode_event(e)) for e in unknown], "unknown_video")
 
 
 def process_entries(
-    client: redis.Redis, entries: list[Entry], *, batch_size: int | None = None, deadline: float | None = None
+    client: redis.Redis, entries: list[stream.Entry], *, batch_size: int | None = None, deadline: float | None = None
 ) -> int:
     """Decode, write, then acknowledge, about ``batch_size`` events at a time. Past the
     deadline the rest stays pending for this consumer, which reads it first next time.
     Returns the number of events written."""
     size = batch_size or settings.ENGAGEMENT_BATCH_SIZE
-    decoded, poison = _decode(entries)
+    decoded, poison = stream.decode_entries(entries)
     if entries:
         _EVENTS_PER_ENTRY["seen"] = max(1.0, len(decoded) / len(entries))
     if poison:  # before the acknowledgement; a redelivery finds the same keys and adds nothing
-        deadletters.dead_letters_record(poison)
+        deadletters.dead_letters_record(_letters(poison))
     by_entry: dict[str, list[tuple[str, EngagementEvent]]] = {}
     for sid, event in decoded:
         by_entry.setdefault(sid, []).append((sid, event))
@@ -289,49 +212,12 @@ def process_entries(
         if len(chunk) < size and position < len(entries) - 1:
             continue
         _write(chunk)
-        _ack(client, ids)  # poison entries have nothing to write: acknowledged with their chunk
+        stream.ack(client, ids)  # poison entries have nothing to write: acknowledged with their chunk
         written += len(chunk)
         chunk, ids = [], []
         if deadline is not None and time.monotonic() > deadline:
             break
     return written
-
-
-# When this process last looked for a dead consumer's entries (monotonic seconds).
-_CLAIM_CHECKED = {"at": float("-inf")}
-
-
-def _claim_due() -> bool:
-    # XAUTOCLAIM walks the group's pending list (about a millisecond with two batches in
-    # flight), and Redis answers no like meanwhile. An entry becomes claimable only after
-    # ENGAGEMENT_CLAIM_IDLE_MS, so looking ten times per that period is enough.
-    now = time.monotonic()
-    if now - _CLAIM_CHECKED["at"] < settings.ENGAGEMENT_CLAIM_IDLE_MS / 10_000:
-        return False
-    _CLAIM_CHECKED["at"] = now
-    return True
-
-
-def _next_entries(client: redis.Redis, consumer: str, count: int) -> tuple[str, list]:
-    # 1. our own unacknowledged entries (a batch that failed before), 2. stale entries of
-    # a dead consumer, 3. new entries.
-    own = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: "0"}, count=count)
-    if own and own[0][1]:
-        return "own", own[0][1]
-    if _claim_due():
-        _, claimed, *_ = client.xautoclaim(
-            keys.STREAM,
-            keys.GROUP,
-            consumer,
-            min_idle_time=settings.ENGAGEMENT_CLAIM_IDLE_MS,
-            start_id="0-0",
-            count=count,
-        )
-        if claimed:
-            _CLAIM_CHECKED["at"] = float("-inf")  # there may be more: look again next time
-            return "claimed", [entry for entry in claimed if entry and entry[1] is not None]
-    new = client.xreadgroup(keys.GROUP, consumer, {keys.STREAM: ">"}, count=count)
-    return "new", new[0][1] if new else []
 
 
 def drain(*, consumer: str | None = None, budget_s: float | None = None, batch_size: int | None = None) -> int:
@@ -341,15 +227,15 @@ def drain(*, consumer: str | None = None, budget_s: float | None = None, batch_s
     find the few entries that arrived meanwhile and pay a batch's fixed cost (the store round
     trips, a notification task, the SQL) for each handful. They wait for the next drain instead,
     at most ENGAGEMENT_KICK_MS (the API's kick) or a second (beat) away."""
-    client = _client()
-    ensure_group(client)
+    client = redis_scripts.client()
+    stream.ensure_group(client)
     consumer = consumer or consumer_name()
     size = batch_size or settings.ENGAGEMENT_BATCH_SIZE
     deadline = time.monotonic() + (budget_s if budget_s is not None else settings.ENGAGEMENT_DRAIN_BUDGET_S)
     processed = 0
     while time.monotonic() < deadline:
         count = max(1, round(size / _EVENTS_PER_ENTRY["seen"]))
-        source, entries = _next_entries(client, consumer, count)
+        source, entries = stream.next_entries(client, consumer, count)
         if not entries:
             break
         processed += process_entries(client, entries, batch_size=size, deadline=deadline)
@@ -364,10 +250,9 @@ def replay_dead_letters(ids: Sequence[int]) -> int:
 
 
 def status() -> dict[str, Any]:
-    client = _client()
-    # Processed entries are deleted, so the stream's length is what still waits.
+    client = redis_scripts.client()
     return {
-        "stream_pending": client.xlen(keys.STREAM),
+        "stream_pending": stream.pending(client),
         "dirty_counters": client.scard(keys.DIRTY) + client.scard(keys.DIRTY_FLUSHING),
         "dead_letters": DeadLetter.objects.filter(status=DeadLetter.Status.DEAD).count(),
     }

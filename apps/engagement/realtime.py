@@ -16,22 +16,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.core import shared_redis
+from apps.engagement import access, counters, redis_scripts
 from apps.engagement import redis_keys as keys
-
-# Take the set atomically; a pusher that died mid-round leaves eng:live:pushing, merged next time.
-_TAKE_LIVE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('SUNIONSTORE', KEYS[2], KEYS[1], KEYS[2])
-    redis.call('DEL', KEYS[1])
-  else
-    redis.call('RENAME', KEYS[1], KEYS[2])
-  end
-end
-local ids = redis.call('SMEMBERS', KEYS[2])
-redis.call('DEL', KEYS[2])
-return ids
-"""
 
 
 def _tracks_watchers() -> bool:
@@ -54,12 +40,10 @@ def group_name(video_id: int) -> str:
 
 
 def snapshot(video_id: int) -> dict[str, Any] | None:
-    from apps.engagement import access, ingest
-
     info = access.video_info(video_id)
     if info is None:
         return None
-    counts = ingest.live_counters(video_id, info=info)
+    counts = counters.live_counters(video_id, info=info)
     return {"type": "counters", "video_id": video_id, **counts, "ts": time.time()}
 
 
@@ -85,26 +69,18 @@ def push_snapshot(video_id: int) -> bool:
 
 def push_pending() -> int:
     """One pusher round: a snapshot for every video whose counters changed since the last."""
-    from apps.engagement.ingest import redis_client
-
-    client = redis_client()
-    video_ids = [int(v) for v in client.eval(_TAKE_LIVE, 2, keys.LIVE, keys.LIVE_PUSHING)]
+    client = redis_scripts.client()
+    taken = redis_scripts.run("take_live", keys=[keys.LIVE, keys.LIVE_PUSHING], args=[], on=client)
+    video_ids = [int(v) for v in taken]
     if not video_ids:
         return 0
     pipe = client.pipeline(transaction=False)
     for video_id in video_ids:
-        pipe.hmget(keys.counters(video_id), "likes", "views", "shares")
+        pipe.hgetall(keys.counters(video_id))
     now = time.time()
     payloads = [
-        {
-            "type": "counters",
-            "video_id": video_id,
-            "likes": int(likes or 0),
-            "views": int(views or 0),
-            "shares": int(shares or 0),
-            "ts": now,
-        }
-        for video_id, (likes, views, shares) in zip(video_ids, pipe.execute(), strict=True)
+        {"type": "counters", "video_id": video_id, **counters.decode_counts(values), "ts": now}
+        for video_id, values in zip(video_ids, pipe.execute(), strict=True)
     ]
     _publish(payloads)
     return len(payloads)

@@ -58,7 +58,7 @@ def block_partners(user_id: int) -> str:
     return f"{BLOCKS_PREFIX}{user_id}"  # set: everyone on the other side of a block, plus "-" (never empty)
 
 
-# Budgets and caps of playback and shares (ingest.py): fixed windows, each key expires with its window.
+# Budgets and caps of playback and shares (transport/): fixed windows, each key expires with its window.
 def viewer_budget(viewer_key: str, hour: int) -> str:
     return f"eng:eb:{viewer_key}:{hour}"  # playback events + shares of one viewer in one hour
 

@@ -2,16 +2,13 @@
 
 from typing import Any
 
-import redis
-
-from apps.engagement import access, ingest
-from apps.engagement import redis_keys as keys
+from apps.engagement import access, counters, transport
 from apps.engagement.store import get_store
 
 
 def live_counters(*, video_id: int, viewer: Any) -> dict[str, int]:
     info = access.check_can_engage(video_id=video_id, user=viewer)
-    counts = ingest.live_counters(video_id, info=info)
+    counts = counters.live_counters(video_id, info=info)
     if access.likes_hidden(info, viewer):
         counts["likes"] = None  # the creator hides like counts from everyone else
     return {"video_id": video_id, **counts}
@@ -20,11 +17,7 @@ def live_counters(*, video_id: int, viewer: Any) -> dict[str, int]:
 def is_liked(*, video_id: int, user: Any) -> bool:
     """What the user sees at once after liking: the request path's state, else the store's."""
     access.check_can_engage(video_id=video_id, user=user)
-    if not ingest.inline():
-        try:
-            state = ingest.redis_client().hget(keys.user_likes(user.pk), video_id)
-        except redis.RedisError as exc:
-            raise ingest.EngagementUnavailable() from exc
-        if state is not None:
-            return state == b"1"
+    state = transport.get().like_state(user_id=user.pk, video_id=video_id)
+    if state is not None:
+        return state
     return get_store().is_liked(user_id=user.pk, video_id=video_id)

@@ -7,9 +7,10 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.errors import NotFound, ValidationFailed
-from apps.engagement import access, anonymous, ingest
+from apps.engagement import access, anonymous, transport
 from apps.engagement.events import PLAYBACK_KINDS, EngagementEvent, InvalidEvent, Kind, validate
-from apps.engagement.ingest import BatchResult, LikeResult, Origin
+from apps.engagement.protocol import EventStatus
+from apps.engagement.transport import BatchResult, LikeResult, Origin
 
 PREFILL_CHUNK = 1000
 
@@ -17,7 +18,7 @@ PREFILL_CHUNK = 1000
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     # With Redis the like script checks access itself (access.py) and says whether the creator
     # hides like counts from this user, in the same round trip.
-    return ingest.like_set(user=user, video_id=video_id, liked=liked)
+    return transport.get().like_set(user=user, video_id=video_id, liked=liked)
 
 
 def videos_published(video_ids: list[int]) -> None:
@@ -73,14 +74,14 @@ def share_create(
         event_id=event_id or uuid.uuid4(),
         kind=Kind.SHARE,
         video_id=video_id,
-        occurred_at=ingest.now(),
+        occurred_at=transport.now(),
         user_id=user_id,
         session_id=session_id,
         target=target,
         creator_id=info["creator_id"],
     )
     validate(event)
-    [status] = ingest.events_record([(event, info, "shares")], origin=origin)
+    [status] = transport.get().events_record([(event, info, "shares")], origin=origin)
     return "accepted" if status else "duplicate"
 
 
@@ -135,14 +136,14 @@ def playback_record(
             result.rejected.append({"index": index, "event_id": str(event_id), "code": exc.code})
             continue
         items.append((event, info, ""))
-    for status in ingest.events_record(items, origin=origin):
+    for status in transport.get().events_record(items, origin=origin):
         # A capped view is "accepted" and not among views_counted, as a play too short to count.
-        result.statuses.append("duplicate" if status == ingest.DUPLICATE else "accepted")
-        if status == ingest.DUPLICATE:
+        result.statuses.append("duplicate" if status == EventStatus.DUPLICATE else "accepted")
+        if status == EventStatus.DUPLICATE:
             result.duplicates += 1
         else:
             result.accepted += 1
-            result.views_counted += status == ingest.VIEW_COUNTED
+            result.views_counted += status == EventStatus.VIEW_COUNTED
     return result
 
 

@@ -42,7 +42,7 @@ RATE_LIMITS: dict[str, dict[str, Any]] = {
     "comment": _limit("comment", env_int("COMMENTS_HARD_LIMIT_PER_MIN", 30), 150, 60),
     "comment-like": _limit("comment-like", 120, 600, 60),
     "comment-moderation": _limit("comment-moderation", 120, 600, 60),
-    # Likes are limited inside the like script (apps/engagement/ingest.py, one Redis round
+    # Likes are limited inside the like script (apps/engagement/lua/like.lua, one Redis round
     # trip): LIKE_RATE_LIMIT likes + unlikes per user per minute; listed here for the table.
     "like": _limit("like", LIKE_RATE_LIMIT, None, 60, in_script=True),
     "share": _limit("share", 30, 300, 60),

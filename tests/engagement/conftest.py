@@ -44,6 +44,6 @@ def drain() -> Any:
 
 @pytest.fixture
 def redis_client() -> Any:
-    from apps.engagement.ingest import redis_client as client
+    from apps.engagement.redis_scripts import client
 
     return client()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.engagement import pipeline
+from apps.engagement import pipeline, stream
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent
 from apps.engagement.models import DeadLetter
@@ -48,15 +48,15 @@ def test_a_redelivered_entry_records_its_dead_letters_once(viewer, video, redis_
     client_for(viewer).post("/api/v1/engagement/playback", {"events": plays(video, 2)}, format="json")
     redis_client.xadd(keys.STREAM, {"e": "{not json"})
     redis_client.xadd(keys.STREAM, {"p": json.dumps({"w": 1, "e": [["not-a-uuid", "progress", video.pk]]}), "m": "1"})
-    real_ack = pipeline._ack
+    real_ack = stream.ack
 
     def killed_before_the_ack(*args):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(pipeline, "_ack", killed_before_the_ack)
+    monkeypatch.setattr(stream, "ack", killed_before_the_ack)
     with pytest.raises(SystemExit):
         pipeline.drain(consumer="w1", budget_s=10)
-    monkeypatch.setattr(pipeline, "_ack", real_ack)
+    monkeypatch.setattr(stream, "ack", real_ack)
     first = sorted(DeadLetter.objects.values_list("kind", "payload"))
 
     pipeline.drain(consumer="w1", budget_s=10)  # its own pending entries come back

@@ -5,10 +5,11 @@ import json
 import pytest
 import redis
 
-from apps.engagement import counters, ingest, pipeline
+from apps.engagement import counters, pipeline, redis_scripts, stream
 from apps.engagement import redis_keys as keys
 from apps.engagement.models import DeadLetter
 from apps.engagement.store import StoreUnavailable, get_store
+from apps.engagement.transport import redis_transport
 from tests.conftest import CASSANDRA, client_for
 
 pytestmark = CASSANDRA
@@ -29,8 +30,8 @@ def liked_by(user_factory, video):
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_counts_nothing_twice(liked_by, video, redis_client, settings):
     # A worker reads a batch and dies before acknowledging it (as under SIGKILL) ...
-    pipeline.ensure_group(redis_client)
-    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 5)
+    stream.ensure_group(redis_client)
+    _, taken = stream.next_entries(redis_client, "worker-that-died", 5)
     assert len(taken) == 5
     # ... after the claim timeout another worker takes its batch over, plus the rest.
     settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
@@ -50,9 +51,9 @@ def test_a_dead_consumers_entries_are_looked_for_ten_times_per_claim_period(
 ):
     # Looking walks the group's whole pending list, and Redis answers no like meanwhile.
     settings.ENGAGEMENT_CLAIM_IDLE_MS = 60_000
-    monkeypatch.setitem(pipeline._CLAIM_CHECKED, "at", float("-inf"))
-    pipeline.ensure_group(redis_client)
-    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 5)  # looks once
+    monkeypatch.setitem(stream._CLAIM_CHECKED, "at", float("-inf"))
+    stream.ensure_group(redis_client)
+    _, taken = stream.next_entries(redis_client, "worker-that-died", 5)  # looks once
     assert len(taken) == 5
 
     def looks() -> int:
@@ -72,10 +73,10 @@ def test_a_dead_consumers_entries_are_looked_for_ten_times_per_claim_period(
 
 
 def test_redelivered_entries_change_nothing(liked_by, video, redis_client):
-    pipeline.ensure_group(redis_client)
-    _, entries = pipeline._next_entries(redis_client, "w1", 100)
+    stream.ensure_group(redis_client)
+    _, entries = stream.next_entries(redis_client, "w1", 100)
 
-    pipeline.process_events([pipeline.EngagementEvent.from_json(json.loads(e[1][b"e"])) for e in entries])
+    pipeline.process_events([stream.decode_event(e[1][b"e"].decode()) for e in entries])
     pipeline.process_entries(redis_client, entries)  # the same batch again, then acknowledged
 
     assert get_store().like_count(video_id=video.pk) == 12
@@ -144,7 +145,7 @@ def test_events_of_a_deleted_video_are_dead_lettered_not_lost(viewer, video, red
 
 def test_redis_down_is_503_with_retry_after_not_500(viewer, video, monkeypatch):
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
-    monkeypatch.setattr(ingest, "redis_client", lambda: dead)
+    monkeypatch.setattr(redis_scripts, "client", lambda: dead)
 
     response = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
 
@@ -154,7 +155,7 @@ def test_redis_down_is_503_with_retry_after_not_500(viewer, video, monkeypatch):
 
 
 def test_backlog_over_the_limit_sheds_load_with_503(viewer, video, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_BACKLOG", -1)
+    monkeypatch.setattr(redis_transport, "MAX_BACKLOG", -1)
 
     response = client_for(viewer).post(f"/api/v1/videos/{video.pk}/like")
 
@@ -165,7 +166,7 @@ def test_backlog_over_the_limit_sheds_load_with_503(viewer, video, monkeypatch):
 def test_a_playback_backlog_over_the_limit_sheds_batches_with_503_and_records_nothing(viewer, video, monkeypatch):
     from datetime import UTC, datetime
 
-    monkeypatch.setattr(ingest, "MAX_BATCH_BACKLOG", -1)
+    monkeypatch.setattr(redis_transport, "MAX_BATCH_BACKLOG", -1)
     event = {"event_id": "0b7c1f9e-58a4-4bd0-9d7e-3f1a2c4b5d6e", "video_id": video.pk, "kind": "start",
              "occurred_at": datetime.now(UTC).isoformat()}  # fmt: skip
 
@@ -277,8 +278,8 @@ def test_a_playback_batch_is_one_stream_entry_and_survives_a_killed_worker(user_
     assert redis_client.xlen(keys.STREAM) == 3
 
     # A worker reads two batches and dies before acknowledging them; another takes them over
-    pipeline.ensure_group(redis_client)
-    _, taken = pipeline._next_entries(redis_client, "worker-that-died", 2)
+    stream.ensure_group(redis_client)
+    _, taken = stream.next_entries(redis_client, "worker-that-died", 2)
     assert len(taken) == 2
     settings.ENGAGEMENT_CLAIM_IDLE_MS = 0
 
@@ -321,8 +322,8 @@ def test_past_its_deadline_a_worker_acknowledges_what_it_wrote_and_leaves_the_re
 ):
     import time
 
-    pipeline.ensure_group(redis_client)
-    _, entries = pipeline._next_entries(redis_client, "w1", 100)
+    stream.ensure_group(redis_client)
+    _, entries = stream.next_entries(redis_client, "w1", 100)
 
     written = pipeline.process_entries(redis_client, entries, batch_size=5, deadline=time.monotonic())
 

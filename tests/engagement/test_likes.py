@@ -198,7 +198,7 @@ def test_facts_of_many_videos_are_filled_in_one_go(user_factory, creator, video_
     from apps.accounts import services as accounts
     from apps.engagement import access
     from apps.engagement import redis_keys as keys
-    from apps.engagement.ingest import redis_client
+    from apps.engagement.redis_scripts import client as redis_client
 
     other = user_factory()
     blocked = user_factory()
@@ -259,7 +259,7 @@ def test_a_creator_going_private_leaves_likes_to_followers(viewer, user_factory,
 def test_facts_read_while_access_changes_are_not_stored(video, monkeypatch):
     from apps.engagement import access
     from apps.engagement import redis_keys as keys
-    from apps.engagement.ingest import redis_client
+    from apps.engagement.redis_scripts import client as redis_client
 
     real = access.videos.videos_access_info
 

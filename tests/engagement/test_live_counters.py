@@ -118,7 +118,7 @@ def test_a_hot_video_is_one_snapshot_per_pusher_round(user_factory, creator, vid
 @in_own_loop
 async def test_only_watched_videos_are_pushed_and_a_closed_socket_stops_the_pushes(creator, viewer, video_factory):
     from apps.engagement import redis_keys as keys
-    from apps.engagement.ingest import redis_client
+    from apps.engagement.redis_scripts import client as redis_client
 
     video = await database_sync_to_async(video_factory)(creator=creator)
     like = database_sync_to_async(lambda: client_for(viewer).post(f"/api/v1/videos/{video.pk}/like"))

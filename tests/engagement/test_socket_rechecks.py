@@ -237,7 +237,7 @@ async def test_a_connect_decided_on_stale_process_cache_is_corrected_once_it_exp
     from django.conf import settings as django_settings
 
     from apps.engagement import redis_keys as keys
-    from apps.engagement.ingest import redis_client
+    from apps.engagement.redis_scripts import client as redis_client
     from apps.videos.models import Video
 
     video = await database_sync_to_async(video_factory)(creator=creator)

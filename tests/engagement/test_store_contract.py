@@ -111,7 +111,10 @@ def test_a_replay_that_splits_a_batch_differently_counts_nothing_twice(store):
 def test_one_players_batch_over_many_videos_keeps_each_session_apart(store):
     # 60 videos in one batch: one row per session, all in the viewer's partition
     store.record_watch(
-        [event(Kind.PROGRESS, video_id=v, watch_ms=100 * v, position_ms=100 * v, duration_ms=10_000) for v in range(1, 61)]
+        [
+            event(Kind.PROGRESS, video_id=v, watch_ms=100 * v, position_ms=100 * v, duration_ms=10_000)
+            for v in range(1, 61)
+        ]
         + [event(Kind.LOOP, video_id=3, watch_ms=500, position_ms=500, duration_ms=10_000)]
     )
     store.record_watch([event(Kind.PROGRESS, video_id=2, user_id=8, watch_ms=9_999, duration_ms=10_000)])

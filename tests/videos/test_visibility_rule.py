@@ -91,7 +91,7 @@ def test_a_scheduled_video_becomes_visible_everywhere_at_once_when_due(creator, 
 
 @pytest.fixture
 def redis_client():
-    from apps.engagement.ingest import redis_client as client
+    from apps.engagement.redis_scripts import client
 
     return client()
 
