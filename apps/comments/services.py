@@ -16,9 +16,9 @@ from apps.accounts import facade as accounts
 from apps.comments import moderation
 from apps.comments.models import Comment, CommentEdit, CommentLike, ModerationDecision, ShadowRestriction
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.core.parsing import parse_hashtags, parse_mentions
 from apps.notifications import facade as notifications
 from apps.videos import facade as videos
-from apps.videos.parsing import parse_hashtags, parse_mentions
 
 logger = logging.getLogger(__name__)
 S = Comment.Status

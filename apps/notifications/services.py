@@ -274,7 +274,7 @@ def events_record(*, events: list[dict[str, Any]]) -> list[int]:
         return []
     recipients = {e.recipient_id for e in todo}
     prefs_by_user = {p.user_id: p for p in NotificationSettings.objects.filter(user_id__in=recipients)}
-    blocked_by_user = accounts.block_partners_of(recipients)
+    blocked_by_user = accounts.block_partner_ids_many(list(recipients))
     groups: dict[tuple, list[Event]] = defaultdict(list)
     for event in todo:
         prefs = prefs_by_user.get(event.recipient_id)
@@ -410,12 +410,8 @@ def new_video_fanout_batch(*, video_id: int, creator_id: int, after_follower_id:
     missed videos when they come back (``notifications_pull_missed``).
     """
     size = settings.NOTIFICATIONS_FANOUT_BATCH
-    followers = list(
-        accounts.follower_ids(creator_id)
-        .exclude(follower_id__in=accounts.block_partner_ids(creator_id))
-        .filter(follower_id__gt=after_follower_id)
-        .order_by("follower_id")
-        .values_list("follower_id", flat=True)[:size]
+    followers = accounts.follower_ids_page(
+        user_id=creator_id, after_id=after_follower_id, limit=size, skip=accounts.block_partner_ids(creator_id)
     )
     if not followers:
         return None
