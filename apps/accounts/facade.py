@@ -17,6 +17,7 @@ from apps.accounts.ws_auth import CLOSE_UNAUTHORIZED, RecheckingConsumer
 
 __all__ = [
     "CLOSE_UNAUTHORIZED",
+    "CREATOR_FACTS_SQL",
     "TOKEN_CHECK_LUA",
     "PendingToken",
     "RecheckingConsumer",
@@ -36,6 +37,26 @@ __all__ = [
     "viewer_graph",
     "who_can_comment",
 ]
+
+
+def _creator_facts_sql() -> str:
+    from django.db import connection
+
+    from apps.accounts.models import CreatorSettings, User
+
+    users = connection.ops.quote_name(User._meta.db_table)
+    creator_settings = connection.ops.quote_name(CreatorSettings._meta.db_table)
+    return (
+        f"(SELECT u.id AS user_id, u.is_active, u.is_private, cs.show_like_counts FROM {users} u"  # noqa: S608
+        f" LEFT JOIN {creator_settings} cs ON cs.user_id = u.id)"
+    )
+
+
+# A relation (a parenthesised SELECT) another app's plain-SQL read may join on ``user_id`` for an
+# account's access columns: ``is_active``, ``is_private``, ``show_like_counts`` (NULL without a
+# settings row). The engagement request path reads them with the video in one query; accounts
+# owns the tables behind it.
+CREATOR_FACTS_SQL = _creator_facts_sql()
 
 
 @dataclass(frozen=True)

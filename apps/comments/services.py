@@ -10,11 +10,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Log
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from apps.accounts import facade as accounts
 from apps.comments import moderation
 from apps.comments.models import Comment, CommentEdit, CommentLike, ModerationDecision, ShadowRestriction
+from apps.core import shared_redis
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.parsing import parse_hashtags, parse_mentions
 from apps.notifications import facade as notifications
@@ -349,10 +349,6 @@ def comment_unlike(*, comment: Comment, user: Any) -> bool:
     return bool(deleted)
 
 
-def _redis() -> Any:
-    return get_redis_connection("default")
-
-
 def _has_redis() -> bool:
     """The embedded default (settings.local) has no Redis: the dirty sets are then skipped and
     every change is recounted inline, in its own transaction. That is the designed path there,
@@ -368,22 +364,16 @@ def _recount_inline(comment_ids: list[int], video_ids: list[int]) -> None:
     video_comment_counts_flush(video_ids=video_ids)
 
 
-def _dirty_key(name: str = DIRTY_KEY) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{name}"
-
-
 def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
     """SADD the ids; False when Redis is down or absent (then they were recounted inline, still exact)."""
     if not _has_redis():
         _recount_inline(comment_ids, video_ids)
         return False
     try:
-        pipe = _redis().pipeline(transaction=False)
-        if comment_ids:
-            pipe.sadd(_dirty_key(), *comment_ids)
-        if video_ids:
-            pipe.sadd(_dirty_key(DIRTY_VIDEOS_KEY), *video_ids)
-        pipe.execute()
+        shared_redis.dirty_add(
+            shared_redis.client(),
+            {shared_redis.key(DIRTY_KEY): comment_ids, shared_redis.key(DIRTY_VIDEOS_KEY): video_ids},
+        )
     except Exception:
         logger.warning("dirty set unavailable; recounting inline", exc_info=True)
         _recount_inline(comment_ids, video_ids)
@@ -413,12 +403,12 @@ def mark_dirty(comment_ids: list[int], *, video_ids: list[int] | None = None) ->
 def _pop_dirty(name: str, limit: int) -> list[int]:
     if not _has_redis():
         return []  # nothing is ever left dirty without Redis: writes recount inline
-    return [int(x) for x in (_redis().spop(_dirty_key(name), limit) or [])]
+    return shared_redis.dirty_pop(shared_redis.client(), shared_redis.key(name), limit)
 
 
 def _put_back(name: str, ids: list[int]) -> None:
     try:
-        _redis().sadd(_dirty_key(name), *ids)
+        shared_redis.dirty_add(shared_redis.client(), {shared_redis.key(name): ids})
     except Exception:
         logger.exception("could not put %d dirty ids back into %s", len(ids), name)
 
