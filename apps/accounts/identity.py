@@ -30,6 +30,7 @@ from django.core.cache import cache as django_cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from apps.accounts.models import User
+from apps.accounts.tokens import snapshot_key as _key
 from apps.core import shared_redis
 from apps.core.errors import ServiceUnavailable
 
@@ -42,10 +43,6 @@ _ORDERED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in S
 
 
 _client = shared_redis.client  # None without a django-redis cache: no shared snapshots
-
-
-def _key(user_id: int) -> str:
-    return django_cache.make_key(f"acct:identity:{user_id}")
 
 
 def _build(row: dict[str, Any]) -> User:

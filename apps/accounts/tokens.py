@@ -111,6 +111,11 @@ end
 """
 
 
+def snapshot_key(user_id: int) -> str:
+    """The Redis key of an account's identity snapshot (written and read by identity.py)."""
+    return django_cache.make_key(f"acct:identity:{user_id}")
+
+
 @dataclass(frozen=True)
 class PendingToken:
     """What a script passes to ``token_valid``: KEYS snapshot_key and deny_key, ARGV generation."""
@@ -130,11 +135,9 @@ class TokenIdentity:
     is_anonymous = False
 
     def __init__(self, *, user_id: int, token: Any, deny_key: str | None, generation: int) -> None:
-        from apps.accounts import identity
-
         self.pk = self.id = user_id
         self.token = token
-        self.snapshot_key = identity._key(user_id)
+        self.snapshot_key = snapshot_key(user_id)
         self.deny_key = django_cache.make_key(deny_key) if deny_key else self.snapshot_key
         self.generation = str(generation)
 
