@@ -24,13 +24,15 @@ run: venv
 	DJANGO_SETTINGS_MODULE=settings.local $(BIN)/python manage.py seed_demo
 	DJANGO_SETTINGS_MODULE=settings.local $(BIN)/uvicorn settings.asgi:application --host $(HOST) --port $(PORT)
 
-## Every test against real PostgreSQL, Redis and Cassandra, installed and started here.
+## Every test against real PostgreSQL, Redis and Cassandra, installed and started here; then the
+## tests marked `embedded` again on the embedded default's settings (SQLite, inline, LocMem).
 test: venv
 	bash platform/services/system-deps.sh
 	bash platform/services/up.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --ds=settings.test_embedded -m embedded -q
 
 services:
 	bash platform/services/up.sh

@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "apps.engagement",
     "apps.comments",
     "apps.notifications",
-    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +124,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apps.core.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.ReelhouseAutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {

@@ -11,7 +11,9 @@ from settings.base import *  # noqa: F403
 from settings.env import env_str
 
 DEBUG = False
-BENCHMARK_ENDPOINTS = True
+BENCHMARK_ENDPOINTS = True  # bench_seed's guard: it mints tokens and fills tables in bulk
+INSTALLED_APPS = [*INSTALLED_APPS, "bench.django_app"]
+ROOT_URLCONF = "bench.django_app.root_urls"  # the product's URLs behind the floor and naive baselines
 SECRET_KEY = env_str(
     "DJANGO_SECRET_KEY", "bench-only-secret-key-0f4b1c9e7a2d5e8f3b6c0a9d4e7f2a5b8c1d6e9f0a3b7c2d5e8f1a4b"
 )

@@ -7,7 +7,7 @@ from apps.core.views import health_live, health_ready
 from apps.engagement.api.views import live_counters_page
 
 # The hottest routes first: Django tries patterns in order, and every swipe reports playback
-# and many like; resolving them after fifty other patterns cost a measurable share of a like.
+# and many like (docs/benchmark.md).
 api_v1 = [
     path("", include("apps.engagement.api.urls")),
     path("", include("apps.accounts.api.urls")),
@@ -15,10 +15,6 @@ api_v1 = [
     path("", include("apps.comments.api.urls")),
     path("", include("apps.notifications.api.urls")),
 ]
-if getattr(settings, "BENCHMARK_ENDPOINTS", False):  # settings/bench.py: floor and naive baseline
-    # Ahead of the rest too, so the references resolve no slower than the likes they measure.
-    api_v1.insert(0, path("bench/", include("apps.benchmarks.urls")))
-
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
@@ -29,6 +25,10 @@ urlpatterns = [
     path("health/live", health_live, name="health-live"),
     path("health/ready", health_ready, name="health-ready"),
 ]
+
+# Unmatched URLs and unhandled errors under /api/ answer the error envelope (apps/core/views.py).
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

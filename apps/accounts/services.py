@@ -28,7 +28,7 @@ from apps.accounts.tokens import (  # noqa: F401 - token_* names stay importable
     token_generation_stale,
     token_is_revoked,
 )
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, RateLimited, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 
 
 class InvalidCredentials(ApplicationError):
@@ -261,7 +261,7 @@ def follow_request_accept(*, target: User, requester: User) -> None:
         if not deleted:
             if Follow.objects.filter(follower=requester, followee=target).exists():
                 return  # accepted already: a second click changes nothing
-            raise ApplicationError("There is no such follow request.", code="follow_request_not_found")
+            raise NotFound("There is no such follow request.", code="follow_request_not_found")
         if deleted:
             _follow_insert(follower_id=requester.pk, followee_id=target.pk)
 

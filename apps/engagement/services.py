@@ -166,7 +166,7 @@ def parse_playback_event(body: Any) -> dict[str, Any]:
     if type(video_id) is not int or video_id < 1:
         raise InvalidEvent("video_id must be a positive integer.", code="invalid_video_id")
     kind = body.get("kind")
-    if kind not in PLAYBACK_KINDS:
+    if not isinstance(kind, str) or kind not in PLAYBACK_KINDS:  # {} or [] are unhashable
         raise InvalidEvent("kind must be one of start, progress, loop, complete, skip.", code="invalid_kind")
     try:
         occurred_at = datetime.fromisoformat(str(body["occurred_at"]))

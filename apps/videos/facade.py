@@ -96,7 +96,7 @@ def videos_access_info(video_ids: Sequence[int]) -> dict[int, dict]:
 
 def videos_for_signals(video_ids: list[int]) -> dict[int, dict]:
     """Creator and hashtags of existing videos, for affinity signals: one query (a row per
-    video and hashtag; two queries cost the workers about twice the time for a batch of likes)."""
+    video and hashtag), since the workers call it for every batch of likes."""
     found: dict[int, dict] = {}
     rows = Video.objects.filter(pk__in=video_ids).values_list("pk", "creator_id", "hashtags__name")
     for pk, creator_id, name in rows:

@@ -1,7 +1,6 @@
 #!/bin/sh
-# HTTP API and admin through WSGI (faster than ASGI for plain views) on granian: its HTTP layer
-# is Rust, so a request costs about half the server CPU of gunicorn's Python one (measured in
-# docs/benchmark.md). One process per core; four threads each, since every request waits on
+# HTTP API and admin through WSGI (cheaper than ASGI for plain views) on granian: its HTTP layer
+# is Rust, cheaper per request than a Python one (docs/benchmark.md). One process per core; four threads each, since every request waits on
 # Redis or PostgreSQL round trips with the GIL released. Keep-alive is on, so clients and load
 # balancers reuse connections; a worker that dies is started again.
 exec granian --interface wsgi --host 0.0.0.0 --port 8000 --no-ws \

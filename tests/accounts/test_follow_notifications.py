@@ -8,7 +8,7 @@ from apps.accounts import services as accounts
 from apps.notifications import tasks as notification_tasks
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.benchmarks.models import NaiveEvent, NaiveLike
 from apps.videos.models import Video
+from bench.django_app.models import NaiveEvent, NaiveLike
 from tests.conftest import client_for
 
 BENCH_URLS = pytest.mark.urls("tests.benchmarks.urls")

@@ -1,7 +1,5 @@
 """The project's URLs with the benchmark endpoints mounted, as settings/bench.py mounts them."""
 
-from django.urls import include, path
+from bench.django_app.root_urls import urlpatterns
 
-from settings.urls import urlpatterns as project_urlpatterns
-
-urlpatterns = [path("api/v1/bench/", include("apps.benchmarks.urls")), *project_urlpatterns]
+__all__ = ["urlpatterns"]

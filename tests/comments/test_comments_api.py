@@ -5,7 +5,7 @@ from apps.comments import services
 from apps.comments.models import BlockedTerm, Comment, ModerationDecision, ShadowRestriction
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 
 
 def post(user, video, body, parent=None):

@@ -38,6 +38,7 @@ def test_fifty_comments_are_one_update_with_the_exact_count(video, user_factory,
     assert shown_count(video, creator) == 50
 
 
+@pytest.mark.embedded
 def test_a_redelivered_flush_changes_no_row(video, viewer, creator):
     services.comment_create(user=viewer, video_id=video.pk, body="hi")
     tasks.flush_counts()
@@ -49,6 +50,7 @@ def test_a_redelivered_flush_changes_no_row(video, viewer, creator):
     assert shown_count(video, creator) == 1
 
 
+@pytest.mark.embedded
 def test_the_writer_clamps_and_ignores_unknown_videos(video, creator):
     assert videos.video_comment_counts_set({video.pk: -3, 987_654: 5}) == 0
     assert videos.video_comment_counts_set({video.pk: 7}) == 1
@@ -71,6 +73,7 @@ def test_deleting_and_hiding_decrement_after_the_flush(video, creator, viewer, u
     assert shown_count(video, creator) == 1
 
 
+@pytest.mark.embedded
 def test_replies_under_a_deleted_root_stop_counting(video, creator, viewer, user_factory):
     root = services.comment_create(user=viewer, video_id=video.pk, body="root")
     for fan in [user_factory() for _ in range(3)]:
@@ -84,6 +87,7 @@ def test_replies_under_a_deleted_root_stop_counting(video, creator, viewer, user
     assert shown_count(video, creator) == 0
 
 
+@pytest.mark.embedded
 def test_comments_others_cannot_see_are_not_counted(video, creator, viewer, user_factory):
     shadow = user_factory(username="shadow")
     ShadowRestriction.objects.create(user=shadow, reason="abuse")
@@ -96,6 +100,7 @@ def test_comments_others_cannot_see_are_not_counted(video, creator, viewer, user
     assert Comment.objects.filter(video=video).count() == 3
 
 
+@pytest.mark.embedded
 def test_a_moderator_publishing_a_held_comment_increments(video, creator, viewer, moderator):
     held = services.comment_create(user=viewer, video_id=video.pk, body="see https://ok.example")
     tasks.flush_counts()

@@ -9,7 +9,7 @@ from apps.engagement.models import EventRecord, LikeRecord
 from apps.engagement.store import get_store
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 
 
 @pytest.fixture(autouse=True)

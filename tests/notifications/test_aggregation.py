@@ -7,7 +7,7 @@ from apps.notifications import facade, selectors, services, tasks
 from apps.notifications.models import Notification, NotificationActor
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 T0 = 1_790_000_000.0  # inside one aggregation window
 
 

@@ -7,7 +7,7 @@ from apps.accounts import services as accounts
 from apps.notifications import services, tasks
 from apps.notifications.models import Notification, NotificationSettings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from apps.accounts import services as accounts
 from apps.videos.models import Video
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # also on the embedded default (SQLite)
 
 
 def test_create_parses_hashtags_and_mentions(creator, viewer):

@@ -56,6 +56,7 @@ HIDDEN = {"detail": 404, "counters": 404, "share": 404, "playback": "video_not_f
 VISIBLE = {"detail": 200, "counters": 200, "share": 200, "playback": "accepted"}
 
 
+@pytest.mark.embedded
 def test_a_scheduled_video_is_hidden_on_every_surface_until_due(creator, viewer, video_factory, anonymous):
     video = video_factory(creator=creator, published_at=timezone.now() + timedelta(hours=1))
 
@@ -98,6 +99,7 @@ def redis_client():
 # --- hashtag pages ----------------------------------------------------------------------------
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize(
     "hidden",
     [
@@ -121,6 +123,7 @@ def test_a_hashtag_used_only_on_videos_you_may_not_see_is_404(creator, viewer, v
     assert api.get("/api/v1/hashtags/nosuchtag").json() == api.get("/api/v1/hashtags/hush").json()
 
 
+@pytest.mark.embedded
 def test_a_hashtag_with_one_visible_video_is_a_page(creator, viewer, video_factory, api):
     video_factory(creator=creator, caption="secret #mixed", visibility=Video.Visibility.PRIVATE)
     shown = video_factory(creator=creator, caption="open #mixed")

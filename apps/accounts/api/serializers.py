@@ -7,7 +7,13 @@ from apps.core.serializers import StrictInputSerializer
 
 class RegisterInput(StrictInputSerializer):
     username = serializers.CharField(max_length=30, validators=[username_validator])
-    password = serializers.CharField(max_length=128, write_only=True)
+    # The schema states the length rule (after trimming); the list of common passwords and the
+    # similarity to the username cannot be said in JSON Schema (400 weak_password).
+    password = serializers.CharField(
+        max_length=128,
+        write_only=True,
+        style={"openapi": {"minLength": 8, "pattern": r"^\s*[^\s\x00][^\x00]{6,}[^\s\x00]\s*$"}},
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     display_name = serializers.CharField(max_length=settings.DISPLAY_NAME_MAX_LENGTH, required=False, default="")
 

@@ -18,6 +18,7 @@ from apps.accounts.models import User
 from apps.accounts.tokens import HashedTokenRefreshSerializer
 from apps.core.errors import ValidationFailed
 from apps.core.images import SizeCapUploadHandler, reencode_without_metadata
+from apps.core.schema import ERROR
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 
@@ -39,7 +40,7 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=s.LoginInput, responses={200: s.TokenPairOutput})
+    @extend_schema(request=s.LoginInput, responses={200: s.TokenPairOutput, 401: ERROR})
     def post(self, request: Request) -> Response:
         data = s.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -52,7 +53,7 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput})
+    @extend_schema(request=s.RefreshInput, responses={200: s.TokenPairOutput, 401: ERROR})
     def post(self, request: Request) -> Response:
         s.RefreshInput(data=request.data).is_valid(raise_exception=True)
         refresh = HashedTokenRefreshSerializer(data=request.data)

@@ -13,6 +13,7 @@ class CommentCreateInput(StrictInputSerializer):
 
 
 class CommentEditInput(StrictInputSerializer):
+    patch_is_partial = False  # PATCH replaces the body: `body` is required (apps/core/schema.py)
     body = serializers.CharField(max_length=settings.COMMENT_MAX_LENGTH, trim_whitespace=True)
 
 

@@ -14,14 +14,11 @@ from rest_framework.views import APIView
 from apps.comments import selectors, services
 from apps.comments.api import serializers as s
 from apps.core.errors import PermissionDenied, ValidationFailed
-from apps.core.pagination import CursorPagination
+from apps.core.pagination import CursorPagination, page_limit
 
 
 def _limit(request: Request) -> int:
-    try:
-        return max(1, min(int(request.query_params.get("limit", 20)), 100))
-    except ValueError as exc:
-        raise ValidationFailed(details={"limit": [{"code": "invalid", "message": "Not a number."}]}) from exc
+    return page_limit(request, default=20)
 
 
 class VideoCommentsView(APIView):
@@ -31,7 +28,7 @@ class VideoCommentsView(APIView):
         parameters=[
             OpenApiParameter("sort", enum=["top", "newest"]),
             OpenApiParameter("cursor"),
-            OpenApiParameter("limit", int),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="Page size; at most 100."),
         ],
         responses={200: s.CommentOutput(many=True)},
     )
@@ -96,7 +93,9 @@ class CommentHistoryView(APIView):
     @extend_schema(responses={200: s.CommentEditOutput(many=True)})
     def get(self, request: Request, comment_id: int) -> Response:
         comment = selectors.comment_get_visible(comment_id=comment_id, viewer=request.user)
-        return Response({"results": s.CommentEditOutput(selectors.comment_history(comment=comment), many=True).data})
+        paginator = CursorPagination()  # newest edit first, like every other list
+        page = paginator.paginate_queryset(selectors.comment_history(comment=comment), request, view=self)
+        return paginator.get_paginated_response(s.CommentEditOutput(page, many=True).data)
 
 
 class CommentLikeView(APIView):

@@ -43,6 +43,7 @@ class ShareOutput(serializers.Serializer):
 
 
 class PlaybackEventInput(StrictInputSerializer):
+    refused_alone = True  # a bad event is answered in `rejected`, the batch still passes (schema)
     event_id = serializers.UUIDField()
     video_id = serializers.IntegerField(min_value=1)
     kind = serializers.ChoiceField(choices=sorted(PLAYBACK_KINDS))
@@ -52,12 +53,12 @@ class PlaybackEventInput(StrictInputSerializer):
     duration_ms = serializers.IntegerField(required=False, default=0)
 
 
-class PlaybackBatchSchema(serializers.Serializer):
+class PlaybackBatchSchema(StrictInputSerializer):
     """The documented shape (OpenAPI); events are checked one by one in the service."""
 
     session_id = serializers.CharField(max_length=64, required=False, help_text=SESSION_ID_HELP)
     anonymous_session = serializers.CharField(max_length=512, required=False, help_text=ANONYMOUS_SESSION_HELP)
-    events = PlaybackEventInput(many=True)
+    events = PlaybackEventInput(many=True, min_length=1, max_length=100)
 
 
 class EventListField(serializers.ListField):

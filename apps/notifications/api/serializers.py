@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.core.serializers import StrictInputSerializer
+from apps.core.serializers import DOMAIN_HOST, StrictInputSerializer, url_pattern
 from apps.notifications.models import Kind
 
 
@@ -24,7 +24,7 @@ class ChannelPrefs(StrictInputSerializer):
 
 
 class PreferencesInput(StrictInputSerializer):
-    kinds = serializers.DictField(child=ChannelPrefs(), required=False)
+    kinds = serializers.DictField(child=ChannelPrefs(), required=False, style={"openapi_keys": Kind.values})
     muted_until = serializers.DateTimeField(required=False, allow_null=True)
 
     def validate_kinds(self, value: dict) -> dict:
@@ -44,8 +44,12 @@ class PushKeys(StrictInputSerializer):
     auth = serializers.CharField(max_length=64)
 
 
+# Push services answer on public https URLs only (services.push_subscription_create refuses others).
+_HTTPS_ENDPOINT = {"pattern": url_pattern(schemes="[Hh][Tt][Tt][Pp][Ss]", host=DOMAIN_HOST)}
+
+
 class PushSubscriptionInput(StrictInputSerializer):
-    endpoint = serializers.URLField(max_length=1024)
+    endpoint = serializers.URLField(max_length=1024, style={"openapi": _HTTPS_ENDPOINT})
     keys = PushKeys()
 
 

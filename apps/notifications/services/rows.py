@@ -16,8 +16,8 @@ from apps.notifications.models import (
 
 def columns(rows: list[tuple], width: int) -> list[list[Any]]:
     """Rows as ``width`` column lists, for ``unnest(%s::type[], ...)``: a batch is a few array
-    parameters, not thousands of placeholders (the driver parses a long query's placeholders
-    in Python on every call: most of a batch's cost at hundreds of rows)."""
+    parameters, not thousands of placeholders (the driver parses a query's placeholders in
+    Python on every call)."""
     return [[row[i] for row in rows] for i in range(width)]
 
 
@@ -67,8 +67,8 @@ def rows_for_update(keys: list[tuple]) -> dict[tuple, Notification]:
 
 
 def save_aggregates(rows: list[Notification]) -> None:
-    """Write the aggregated fields of locked rows: one statement on PostgreSQL (bulk_update's
-    CASE per row and field costs milliseconds of Python per hundred rows), its values as arrays."""
+    """Write the aggregated fields of locked rows: one statement on PostgreSQL, its values as
+    arrays (bulk_update builds a CASE per row and field in Python)."""
     fields = ["actor_count", "recent_actor_ids", "data", "updated_at"]
     if connection.vendor != "postgresql":
         Notification.objects.bulk_update(rows, fields)

@@ -97,10 +97,25 @@ class HashtagOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What uploads.upload_session_create checks itself (with codes of its own), for the schema.
+_ACCEPTED_DECLARED_TYPE = (
+    r"^(|[Vv][Ii][Dd][Ee][Oo]/[\s\S]*"
+    r"|[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/[Oo][Cc][Tt][Ee][Tt]-[Ss][Tt][Rr][Ee][Aa][Mm][\s\S]*)$"
+)
+
+
 class UploadSessionCreateInput(StrictInputSerializer):
-    size = serializers.IntegerField(min_value=0)
+    size = serializers.IntegerField(
+        min_value=0, style={"openapi": {"minimum": 1, "maximum": settings.MEDIA_MAX_UPLOAD_BYTES}}
+    )
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", max_length=64)
-    content_type = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    content_type = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        style={"openapi": {"pattern": _ACCEPTED_DECLARED_TYPE}},
+    )
     filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     chunk_size = serializers.IntegerField(min_value=1, required=False)
     caption = serializers.CharField(

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from apps.accounts import facade as accounts
 from apps.core.errors import NotFound
 from apps.core.exceptions import error_body
+from apps.core.schema import ERROR
 from apps.videos import processing, selectors, services, storage, uploads
 from apps.videos.api import serializers as s
 from apps.videos.errors import ChunkSizeMismatch, UploadTooLarge, VideoNotReady
@@ -120,7 +121,7 @@ def _session_body(session: Any) -> dict[str, Any]:
 class UploadSessionCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.UploadSessionCreateInput, responses={201: s.UploadSessionOutput})
+    @extend_schema(request=s.UploadSessionCreateInput, responses={201: s.UploadSessionOutput, 413: ERROR})
     def post(self, request: Request) -> Response:
         data = s.UploadSessionCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -240,7 +241,7 @@ class VideoRetryView(APIView):
 class VideoPlaybackView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: s.PlaybackOutput})
+    @extend_schema(responses={200: s.PlaybackOutput, 409: ERROR})
     def get(self, request: Request, video_id: int) -> Response:
         video = selectors.video_get_visible(video_id=video_id, viewer=request.user)
         media = VideoMedia.objects.filter(video=video).first()

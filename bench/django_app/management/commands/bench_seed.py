@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts import identity
 from apps.accounts.services import TOKEN_GENERATION_CLAIM
-from apps.engagement import services as engagement
+from apps.core.signals import announce_access_changed
 from apps.videos.models import Video
 
 # Disjoint video sets, so no phase's counters touch another's: (name, how many).
@@ -37,6 +37,7 @@ VIDEO_SETS = [
 ]
 CREATORS = 50
 BATCH = 5000
+ANNOUNCE_CHUNK = 1000  # videos per access-facts refill (one Redis pipeline each)
 
 
 def mint(users: list[Any]) -> list[str]:
@@ -95,8 +96,10 @@ class Command(BaseCommand):
                 batch_size=BATCH,
             )
             sets[name] = [video.pk for video in videos]
-            # bulk_create sends no model signals: do what saving a published video does.
-            engagement.videos_published(sets[name])
+            # bulk_create sends no model signals: announce what saving each video would, so the
+            # like path finds their access facts already in Redis (apps/engagement/access.py).
+            for start in range(0, len(sets[name]), ANNOUNCE_CHUNK):
+                announce_access_changed(video_ids=sets[name][start : start + ANNOUNCE_CHUNK])
             (out / f"{name}.txt").write_text("".join(f"{pk}\n" for pk in sets[name]))
         (out / "tokens.txt").write_text("".join(f"{t}\n" for t in mint(viewers)))
         (out / "probe_tokens.txt").write_text("".join(f"{t}\n" for t in mint(probes)))

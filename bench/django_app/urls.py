@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.benchmarks import views
+from bench.django_app import views
 
 urlpatterns = [
     path("noop", views.NoopView.as_view(), name="bench-noop"),

@@ -9,16 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.benchmarks.models import NaiveEvent, NaiveLike
 from apps.core.errors import NotFound
 from apps.videos import facade as videos
+from bench.django_app.models import NaiveEvent, NaiveLike
 
-VIEW_MIN_WATCH_MS = 3000
-VIEW_SHORT_VIDEO_MS = 6000
-VIEW_WINDOW_S = 3600
+# The kinds that can count as a view (loops are rewatches); the thresholds are the product's settings.
 VIEW_KINDS = {"progress", "complete", "skip"}
 
 
@@ -61,15 +60,15 @@ def qualifies_as_view(*, kind: str, watch_ms: int, position_ms: int, duration_ms
     if kind not in VIEW_KINDS:
         return False
     watched = max(watch_ms, position_ms)
-    if duration_ms and duration_ms < VIEW_SHORT_VIDEO_MS:
-        return watched * 2 >= duration_ms
-    return watched >= VIEW_MIN_WATCH_MS
+    if duration_ms and duration_ms < settings.VIEW_SHORT_VIDEO_MS:
+        return watched >= duration_ms * settings.VIEW_SHORT_SHARE
+    return watched >= settings.VIEW_MIN_WATCH_MS
 
 
 def naive_playback_record(*, user: Any, events: list[dict[str, Any]], now: datetime | None = None) -> NaiveBatchResult:
     """One transaction per batch; per event: a row (deduplicated by event id) and, when it
     counts as a view (once per viewer per video per hour), ``view_count = view_count + 1``."""
-    window = int((now or timezone.now()).timestamp()) // VIEW_WINDOW_S
+    window = int((now or timezone.now()).timestamp()) // settings.VIEW_WINDOW_S
     result = NaiveBatchResult()
     with transaction.atomic():
         for index, event in enumerate(events):

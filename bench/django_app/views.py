@@ -1,5 +1,5 @@
-"""Benchmark endpoints: the framework floor and the naive baseline (mounted only when
-settings.BENCHMARK_ENDPOINTS is true). Same authentication and permission classes as the
+"""Benchmark endpoints: the framework floor and the naive baseline (mounted only by the
+benchmark's URLconf, bench/django_app/root_urls.py). Same authentication and permission classes as the
 real engagement API, so the comparison measures the engagement work and nothing else."""
 
 from dataclasses import asdict
@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.benchmarks import services
 from apps.core.serializers import StrictInputSerializer
+from bench.django_app import services
 
 PLAYBACK_KINDS = ["complete", "loop", "progress", "skip", "start"]
 
