@@ -30,6 +30,7 @@ test: venv
 	bash platform/services/system-deps.sh
 	bash platform/services/up.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/pytest --ds=settings.test_embedded -m embedded -q
 
@@ -40,7 +41,7 @@ services-down:
 	bash platform/services/down.sh
 
 lint: venv
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 fmt: venv
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

@@ -6,7 +6,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
-from apps.accounts import identity, services
+from apps.accounts import identity, tokens
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
@@ -25,18 +25,18 @@ class RevocableJWTAuthentication(JWTAuthentication):
         if api_settings.CHECK_REVOKE_TOKEN or not identity.shared():
             return self.get_user(validated_token), validated_token
         user_id, deny_key = _claims(validated_token)
-        pending = identity.TokenIdentity(
+        pending = tokens.TokenIdentity(
             user_id=user_id,
             token=validated_token,
             deny_key=deny_key,
-            generation=validated_token.payload.get(services.TOKEN_GENERATION_CLAIM, 0),
+            generation=validated_token.payload.get(tokens.TOKEN_GENERATION_CLAIM, 0),
         )
         return pending, validated_token
 
     def get_user(self, validated_token: Any) -> Any:
         if api_settings.CHECK_REVOKE_TOKEN:  # needs the password hash, which is never cached
             user = super().get_user(validated_token)
-            if services.token_is_revoked(user=user, payload=validated_token.payload):
+            if tokens.token_is_revoked(user=user, payload=validated_token.payload):
                 raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
             return user
         user_id, deny_key = _claims(validated_token)
@@ -45,7 +45,7 @@ class RevocableJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed("User not found", code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
-        if denied or services.token_generation_stale(user=user, payload=validated_token.payload):
+        if denied or tokens.token_generation_stale(user=user, payload=validated_token.payload):
             raise AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
 
@@ -57,4 +57,4 @@ def _claims(validated_token: Any) -> tuple[int, str | None]:
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken("Token contained no recognizable user identification") from exc
     jti = validated_token.payload.get("jti")
-    return user_id, services.denied_access_key(jti) if jti else None
+    return user_id, tokens.denied_access_key(jti) if jti else None

@@ -30,6 +30,7 @@ from django.core.cache import cache as django_cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from apps.accounts.models import User
+from apps.accounts.tokens import snapshot_key as _key
 from apps.core import shared_redis
 from apps.core.errors import ServiceUnavailable
 
@@ -42,10 +43,6 @@ _ORDERED = tuple(f.attname for f in User._meta.concrete_fields if f.attname in S
 
 
 _client = shared_redis.client  # None without a django-redis cache: no shared snapshots
-
-
-def _key(user_id: int) -> str:
-    return django_cache.make_key(f"acct:identity:{user_id}")
 
 
 def _build(row: dict[str, Any]) -> User:
@@ -141,53 +138,14 @@ def snapshot_changed(update_fields: Any) -> bool:
     return update_fields is None or bool(set(SNAPSHOT_FIELDS) & set(update_fields))
 
 
-# --- checking the account inside another Redis script ------------------------------------------
-
-# A Lua function a script can define and call to check, in its own round trip, the account a
-# token names: the same checks as token_identity (a current snapshot, an active account, the
-# token's generation, no deny entry). Any doubt (no snapshot, a tombstone) answers false, and
-# the caller then runs the full check in Python (TokenIdentity.resolve), which fills or refuses.
-LUA_TOKEN_VALID = """
-local function token_valid(snapshot_key, deny_key, generation)
-  local snap = redis.call('GET', snapshot_key)
-  if not snap or string.sub(snap, 1, 1) == '-' then return false end
-  local ok, account = pcall(cjson.decode, snap)
-  if not ok or account['is_active'] ~= true or tostring(account['token_generation']) ~= generation then
-    return false
-  end
-  if deny_key ~= snapshot_key and redis.call('EXISTS', deny_key) == 1 then return false end
-  return true
-end
-"""
-
-
-class TokenIdentity:
-    """The user a valid access token names, not yet checked against the account: for an
-    endpoint whose own Redis script runs the account check (LUA_TOKEN_VALID) in the same round
-    trip as its work. Anything else must call ``resolve()`` first."""
-
-    is_authenticated = True
-    is_anonymous = False
-
-    def __init__(self, *, user_id: int, token: Any, deny_key: str | None, generation: int) -> None:
-        self.pk = self.id = user_id
-        self.token = token
-        self.snapshot_key = _key(user_id)
-        self.deny_key = django_cache.make_key(deny_key) if deny_key else self.snapshot_key
-        self.generation = str(generation)
-
-    def resolve(self) -> User:
-        """The full check (token_identity): the account, or AuthenticationFailed."""
-        from apps.accounts.authentication import RevocableJWTAuthentication
-
-        return RevocableJWTAuthentication().get_user(self.token)
-
-
 def shared() -> bool:
     """Do snapshots live in Redis (so a script can check them)?"""
     return _client() is not None
 
 
-def resolved(user: Any) -> Any:
-    """``user`` with its account checked (a TokenIdentity resolved; anything else as is)."""
-    return user.resolve() if isinstance(user, TokenIdentity) else user
+# The token half (the in-script check, the unresolved identity) lives in apps/accounts/tokens.py;
+# these names stay importable from here until engagement imports them from the accounts facade.
+from apps.accounts.tokens import LUA_TOKEN_VALID, TokenIdentity  # noqa: E402
+from apps.accounts.tokens import account_resolved as resolved  # noqa: E402
+
+__all__ = ["LUA_TOKEN_VALID", "TokenIdentity", "forget", "remember", "resolved", "shared", "token_identity"]

@@ -1,6 +1,6 @@
 """Reads of the accounts app. Every read that names a user hides blocked pairs."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -12,21 +12,6 @@ from apps.core.errors import NotFound, PermissionDenied
 
 def is_blocked_between(a_id: int, b_id: int) -> bool:
     return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
-
-
-def block_partners_of(user_ids: Iterable[int]) -> dict[int, set[int]]:
-    """block_partner_ids for many users at once (one query)."""
-    wanted = set(user_ids)
-    partners: dict[int, set[int]] = {uid: set() for uid in wanted}
-    rows = Block.objects.filter(Q(blocker_id__in=wanted) | Q(blocked_id__in=wanted)).values_list(
-        "blocker_id", "blocked_id"
-    )
-    for blocker, blocked in rows:
-        if blocker in partners:
-            partners[blocker].add(blocked)
-        if blocked in partners:
-            partners[blocked].add(blocker)
-    return partners
 
 
 def block_partner_ids(user_id: int) -> frozenset[int]:
@@ -121,10 +106,29 @@ def blocks_list(*, user: User) -> QuerySet[Block]:
     return Block.objects.filter(blocker=user).select_related("blocked")
 
 
-def followee_ids(user_id: int) -> QuerySet:
-    """Ids of the accounts ``user_id`` follows (usable as a subquery)."""
-    return Follow.objects.filter(follower_id=user_id).values("followee_id")
+def followee_ids(user_id: int) -> frozenset[int]:
+    """Ids of the accounts ``user_id`` follows."""
+    return frozenset(Follow.objects.filter(follower_id=user_id).values_list("followee_id", flat=True))
 
 
-def follower_ids(user_id: int) -> QuerySet:
-    return Follow.objects.filter(followee_id=user_id).values("follower_id")
+def follower_ids_page(*, user_id: int, after_id: int, limit: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Up to ``limit`` follower ids of ``user_id`` greater than ``after_id``, ascending, none of
+    ``skip`` (a fan-out's keyset page)."""
+    rows = Follow.objects.filter(followee_id=user_id, follower_id__gt=after_id).exclude(follower_id__in=skip)
+    return list(rows.order_by("follower_id").values_list("follower_id", flat=True)[:limit])
+
+
+def viewer_graph(user_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    """(followees, block partners either way) of ``user_id`` in one query: what a visibility
+    rule needs of the graph (the videos list asks on every page)."""
+    follows = connection.ops.quote_name(Follow._meta.db_table)
+    blocks = connection.ops.quote_name(Block._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, followee_id FROM {follows} WHERE follower_id = %s"  # noqa: S608 - our table names
+            f" UNION ALL SELECT 1, blocked_id FROM {blocks} WHERE blocker_id = %s"
+            f" UNION ALL SELECT 1, blocker_id FROM {blocks} WHERE blocked_id = %s",
+            [user_id, user_id, user_id],
+        )
+        rows = cursor.fetchall()
+    return frozenset(uid for kind, uid in rows if kind == 0), frozenset(uid for kind, uid in rows if kind == 1)

@@ -19,9 +19,15 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts import identity, lockout
+from apps.accounts import identity, lockout, selectors
 from apps.accounts.models import Block, CreatorSettings, Follow, FollowRequest, User
-from apps.accounts.tokens import TOKEN_GENERATION_CLAIM, HashedRefreshToken
+from apps.accounts.tokens import (  # noqa: F401 - token_* names stay importable from here
+    TOKEN_GENERATION_CLAIM,
+    HashedRefreshToken,
+    denied_access_key,
+    token_generation_stale,
+    token_is_revoked,
+)
 from apps.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 
 
@@ -154,22 +160,6 @@ def password_set(*, user: User, password: str) -> None:
         tokens_revoke_all(user=user)
 
 
-def denied_access_key(jti: str) -> str:
-    return f"jwt:denied:{jti}"
-
-
-def token_generation_stale(*, user: User, payload: dict[str, Any]) -> bool:
-    """Was the token issued before the user's last "log out everywhere"?"""
-    return payload.get(TOKEN_GENERATION_CLAIM, 0) != user.token_generation
-
-
-def token_is_revoked(*, user: User, payload: dict[str, Any]) -> bool:
-    if token_generation_stale(user=user, payload=payload):
-        return True
-    jti = payload.get("jti")
-    return bool(jti and cache.get(denied_access_key(jti)))
-
-
 # --- profile and settings ------------------------------------------------------------
 
 
@@ -206,10 +196,6 @@ def creator_settings_update(*, user: User, data: dict[str, Any]) -> CreatorSetti
 # --- follow graph ---------------------------------------------------------------------
 
 
-def _blocked_between(a: User, b: User) -> bool:
-    return Block.objects.filter(blocker=a, blocked=b).exists() or Block.objects.filter(blocker=b, blocked=a).exists()
-
-
 def _follow_insert(*, follower_id: int, followee_id: int) -> bool:
     """Insert the edge and bump both counts; False (and no count change) if it existed."""
     try:
@@ -235,7 +221,7 @@ def follow_create(*, follower: User, followee: User) -> str:
     """Follow (public account) or ask to follow (private). Returns "following" or "requested"."""
     if follower.pk == followee.pk:
         raise ValidationFailed("You cannot follow yourself.", code="cannot_follow_self")
-    if _blocked_between(follower, followee):
+    if selectors.is_blocked_between(follower.pk, followee.pk):
         raise PermissionDenied("You cannot follow this account.", code="blocked")
     if Follow.objects.filter(follower=follower, followee=followee).exists():
         return "following"

@@ -3,15 +3,91 @@
 import base64
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, Log
 
 from apps.accounts import facade as accounts
-from apps.comments.models import Comment, CommentEdit
-from apps.comments.services import liked_by
+from apps.comments.models import Comment, CommentEdit, CommentLike
 from apps.core.errors import NotFound
 from apps.videos import facade as videos
 
 S = Comment.Status
+PIN_BOOST = 1e9
+CREATOR_LIKE_BOOST = 1e8
+
+
+# --- query expressions (the services' recounts and the reads share them) -----------------------
+
+
+def counted_comments() -> Q:
+    """What ``Video.comment_count`` counts: the comments any other viewer can see on the video.
+    Published, not shadow-hidden, by an active author, top-level or a reply whose root is itself
+    visible (replies are only reachable through their root). Blocks are per viewer and ignored."""
+    visible = Q(status=S.PUBLISHED, shadow_hidden=False, author__is_active=True)
+    root_visible = Q(parent__status=S.PUBLISHED, parent__shadow_hidden=False, parent__author__is_active=True)
+    return visible & (Q(parent__isnull=True) | root_visible)
+
+
+def visible_comment_counts(video_ids: list[int]) -> dict[int, int]:
+    """``Video.comment_count`` of each of ``video_ids`` as the rows say (one GROUP BY; 0 for none)."""
+    rows = (
+        Comment.objects.filter(video_id__in=video_ids)
+        .filter(counted_comments())
+        .order_by()
+        .values_list("video_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict.fromkeys(video_ids, 0) | dict(rows)
+
+
+def like_count_expression() -> Any:
+    """A comment's likes, counted from its rows (for ``update(like_count=...)``)."""
+    likes = CommentLike.objects.filter(comment_id=OuterRef("pk")).order_by().values("comment_id")
+    return Coalesce(Subquery(likes.annotate(n=Count("pk")).values("n")), 0)
+
+
+def reply_count_expression() -> Any:
+    """A comment's visible replies (published, not shadow-hidden), counted from its rows."""
+    replies = (
+        Comment.objects.filter(parent_id=OuterRef("pk"), status=S.PUBLISHED, shadow_hidden=False)
+        .order_by()
+        .values("parent_id")
+    )
+    return Coalesce(Subquery(replies.annotate(n=Count("pk")).values("n")), 0)
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a datetime column, on PostgreSQL and on SQLite (the embedded
+    default), where Django's ``Extract(..., "epoch")`` does not exist."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
+        )
+
+
+def rank_expression() -> Any:
+    """pinned > creator-liked > log10(1 + likes + 2 * replies) + created / decay (Reddit-style hot:
+    older comments need ten times the engagement per decay period to stay level)."""
+    engagement = Log(Value(10.0), Value(1.0) + F("like_count") + 2 * F("reply_count"))
+    age = Epoch("created_at") / Value(float(settings.COMMENTS_RANK_DECAY_S))
+    boosts = Case(When(is_pinned=True, then=Value(PIN_BOOST)), default=Value(0.0), output_field=FloatField()) + Case(
+        When(creator_liked=True, then=Value(CREATOR_LIKE_BOOST)), default=Value(0.0), output_field=FloatField()
+    )
+    return boosts + engagement + age
+
+
+def liked_by(user: Any) -> Any:
+    return Exists(CommentLike.objects.filter(comment_id=OuterRef("pk"), user_id=getattr(user, "pk", None)))
+
+
+# --- reads ---------------------------------------------------------------------------------
 
 
 def comments_visible_to(viewer: Any) -> QuerySet[Comment]:

@@ -7,25 +7,21 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, Func, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Log
 from django.utils import timezone
-from django_redis import get_redis_connection
 
 from apps.accounts import facade as accounts
-from apps.comments import moderation
+from apps.comments import moderation, selectors
 from apps.comments.models import Comment, CommentEdit, CommentLike, ModerationDecision, ShadowRestriction
+from apps.core import shared_redis
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.core.parsing import parse_hashtags, parse_mentions
 from apps.notifications import facade as notifications
 from apps.videos import facade as videos
-from apps.videos.parsing import parse_hashtags, parse_mentions
 
 logger = logging.getLogger(__name__)
 S = Comment.Status
 DIRTY_KEY = "comments:dirty"
 DIRTY_VIDEOS_KEY = "comments:dirty-videos"
-PIN_BOOST = 1e9
-CREATOR_LIKE_BOOST = 1e8
 
 
 def _clean_body(body: str) -> str:
@@ -349,10 +345,6 @@ def comment_unlike(*, comment: Comment, user: Any) -> bool:
     return bool(deleted)
 
 
-def _redis() -> Any:
-    return get_redis_connection("default")
-
-
 def _has_redis() -> bool:
     """The embedded default (settings.local) has no Redis: the dirty sets are then skipped and
     every change is recounted inline, in its own transaction. That is the designed path there,
@@ -368,22 +360,16 @@ def _recount_inline(comment_ids: list[int], video_ids: list[int]) -> None:
     video_comment_counts_flush(video_ids=video_ids)
 
 
-def _dirty_key(name: str = DIRTY_KEY) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:{name}"
-
-
 def _add_dirty(comment_ids: list[int], video_ids: list[int]) -> bool:
     """SADD the ids; False when Redis is down or absent (then they were recounted inline, still exact)."""
     if not _has_redis():
         _recount_inline(comment_ids, video_ids)
         return False
     try:
-        pipe = _redis().pipeline(transaction=False)
-        if comment_ids:
-            pipe.sadd(_dirty_key(), *comment_ids)
-        if video_ids:
-            pipe.sadd(_dirty_key(DIRTY_VIDEOS_KEY), *video_ids)
-        pipe.execute()
+        shared_redis.dirty_add(
+            shared_redis.client(),
+            {shared_redis.key(DIRTY_KEY): comment_ids, shared_redis.key(DIRTY_VIDEOS_KEY): video_ids},
+        )
     except Exception:
         logger.warning("dirty set unavailable; recounting inline", exc_info=True)
         _recount_inline(comment_ids, video_ids)
@@ -413,12 +399,12 @@ def mark_dirty(comment_ids: list[int], *, video_ids: list[int] | None = None) ->
 def _pop_dirty(name: str, limit: int) -> list[int]:
     if not _has_redis():
         return []  # nothing is ever left dirty without Redis: writes recount inline
-    return [int(x) for x in (_redis().spop(_dirty_key(name), limit) or [])]
+    return shared_redis.dirty_pop(shared_redis.client(), shared_redis.key(name), limit)
 
 
 def _put_back(name: str, ids: list[int]) -> None:
     try:
-        _redis().sadd(_dirty_key(name), *ids)
+        shared_redis.dirty_add(shared_redis.client(), {shared_redis.key(name): ids})
     except Exception:
         logger.exception("could not put %d dirty ids back into %s", len(ids), name)
 
@@ -441,27 +427,11 @@ def comment_counts_flush(*, comment_ids: list[int] | None = None, limit: int = 1
 
 
 def _comment_counts_write(comment_ids: list[int]) -> None:
-    likes = CommentLike.objects.filter(comment_id=OuterRef("pk")).order_by().values("comment_id")
-    replies = (
-        Comment.objects.filter(parent_id=OuterRef("pk"), status=S.PUBLISHED, shadow_hidden=False)
-        .order_by()
-        .values("parent_id")
-    )
     with transaction.atomic():
         Comment.objects.filter(pk__in=comment_ids).update(
-            like_count=Coalesce(Subquery(likes.annotate(n=Count("pk")).values("n")), 0),
-            reply_count=Coalesce(Subquery(replies.annotate(n=Count("pk")).values("n")), 0),
+            like_count=selectors.like_count_expression(), reply_count=selectors.reply_count_expression()
         )
-        Comment.objects.filter(pk__in=comment_ids).update(rank=rank_expression())
-
-
-def counted_comments() -> Q:
-    """What ``Video.comment_count`` counts: the comments any other viewer can see on the video.
-    Published, not shadow-hidden, by an active author, top-level or a reply whose root is itself
-    visible (replies are only reachable through their root). Blocks are per viewer and ignored."""
-    visible = Q(status=S.PUBLISHED, shadow_hidden=False, author__is_active=True)
-    root_visible = Q(parent__status=S.PUBLISHED, parent__shadow_hidden=False, parent__author__is_active=True)
-    return visible & (Q(parent__isnull=True) | root_visible)
+        Comment.objects.filter(pk__in=comment_ids).update(rank=selectors.rank_expression())
 
 
 def video_comment_counts_flush(*, video_ids: list[int] | None = None, limit: int = 1000) -> int:
@@ -474,47 +444,10 @@ def video_comment_counts_flush(*, video_ids: list[int] | None = None, limit: int
     if not video_ids:
         return 0
     try:
-        rows = (
-            Comment.objects.filter(video_id__in=video_ids)
-            .filter(counted_comments())
-            .order_by()
-            .values_list("video_id")
-            .annotate(n=Count("pk"))
-        )
-        counts = dict.fromkeys(video_ids, 0) | dict(rows)
+        counts = selectors.visible_comment_counts(video_ids)
         videos.video_comment_counts_set(counts)
     except Exception:
         if popped:
             _put_back(DIRTY_VIDEOS_KEY, video_ids)
         raise
     return len(video_ids)
-
-
-class Epoch(Func):
-    """Seconds since 1970 of a datetime column, on PostgreSQL and on SQLite (the embedded
-    default), where Django's ``Extract(..., "epoch")`` does not exist."""
-
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)", **extra)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra
-        )
-
-
-def rank_expression() -> Any:
-    """pinned > creator-liked > log10(1 + likes + 2 * replies) + created / decay (Reddit-style hot:
-    older comments need ten times the engagement per decay period to stay level)."""
-    engagement = Log(Value(10.0), Value(1.0) + F("like_count") + 2 * F("reply_count"))
-    age = Epoch("created_at") / Value(float(settings.COMMENTS_RANK_DECAY_S))
-    boosts = Case(When(is_pinned=True, then=Value(PIN_BOOST)), default=Value(0.0), output_field=FloatField()) + Case(
-        When(creator_liked=True, then=Value(CREATOR_LIKE_BOOST)), default=Value(0.0), output_field=FloatField()
-    )
-    return boosts + engagement + age
-
-
-def liked_by(user: Any) -> Any:
-    return Exists(CommentLike.objects.filter(comment_id=OuterRef("pk"), user_id=getattr(user, "pk", None)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from apps.accounts.ws_auth import CLOSE_UNAUTHORIZED, RecheckingConsumer
+from apps.accounts.facade import CLOSE_UNAUTHORIZED, RecheckingConsumer
 from apps.notifications import realtime, selectors, services
 from apps.notifications.realtime import user_group
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from apps.accounts.ws_auth import RecheckingConsumer
+from apps.accounts.facade import RecheckingConsumer
 from apps.videos.models import Video
 from apps.videos.realtime import processing_group, processing_snapshot
 

@@ -1,12 +1,8 @@
 """Processing progress pushed to the creator's websocket (``ws/videos/<id>/processing/``)."""
 
-import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
-log = logging.getLogger("apps.videos.realtime")
+from apps.core import realtime
 
 
 def processing_group(video_id: int) -> str:
@@ -26,10 +22,4 @@ def processing_snapshot(video: Any) -> dict[str, Any]:
 
 def push_processing(video: Any) -> None:
     """Best effort: a channel layer outage never fails processing (the API has the same state)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(processing_group(video.pk), processing_snapshot(video))
-    except Exception:
-        log.warning("could not push processing progress of video %s", video.pk, exc_info=True)
+    realtime.publish(processing_group(video.pk), processing_snapshot(video))

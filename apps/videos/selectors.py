@@ -35,9 +35,10 @@ def videos_visible_to(viewer: Any) -> QuerySet[Video]:
     open_to_all = Q(visibility=Video.Visibility.PUBLIC, creator__is_private=False)
     if not authenticated:
         return qs.filter(published & open_to_all)
-    followed = Q(creator_id__in=accounts.followee_ids(viewer.pk))
+    graph = accounts.viewer_graph(viewer.pk)  # one query for both
+    followed = Q(creator_id__in=graph.followee_ids)
     audience = open_to_all | (Q(visibility__in=[Video.Visibility.PUBLIC, Video.Visibility.FOLLOWERS]) & followed)
-    not_blocked = ~Q(creator_id__in=accounts.block_partner_ids(viewer.pk))
+    not_blocked = ~Q(creator_id__in=graph.block_partner_ids)
     return qs.filter((published & audience & not_blocked) | Q(creator_id=viewer.pk))
 
 

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import facade as accounts
+from apps.core.parsing import parse_hashtags, parse_mentions
 from apps.videos.models import Hashtag, Video
-from apps.videos.parsing import parse_hashtags, parse_mentions
 
 
 def video_caption_index(*, video: Video) -> None:

@@ -88,7 +88,7 @@ async def test_logout_all_closes_both_sockets_4401(creator, viewer, video_factor
     assert await close_code(counters) == 4401
     assert await close_code(inbox) == 4401
     await push(video.pk)
-    await database_sync_to_async(notification_realtime.publish)(viewer.pk, {"type": "notification"})
+    await database_sync_to_async(notification_realtime.publish_many)([(viewer.pk, {"type": "notification"})])
     assert await counters.receive_nothing(timeout=0.5)
     assert await inbox.receive_nothing(timeout=0.5)
 
@@ -220,7 +220,8 @@ async def test_an_epoch_change_reloads_the_facts_once_per_process_not_once_per_s
     real = facade.video_access_info
     monkeypatch.setattr(facade, "video_access_info", lambda video_id: loads.append(video_id) or real(video_id))
 
-    await database_sync_to_async(api)(creator, "patch", f"videos/{video.pk}", {"caption": "moved"})
+    # A save that writes an access column (the same visibility) moves the epoch; a caption does not.
+    await database_sync_to_async(api)(creator, "patch", f"videos/{video.pk}", {"visibility": "public"})
     await asyncio.sleep(1.0)  # five ticks: every socket has seen the new epoch
 
     assert loads == [video.pk]

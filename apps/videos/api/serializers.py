@@ -1,13 +1,23 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.accounts.api.serializers import UserSummaryOutput
 from apps.core.serializers import StrictInputSerializer
 from apps.videos.models import Hashtag, Video
 
 
+class CreatorSummaryOutput(serializers.ModelSerializer):
+    """A video's creator, as accounts' user summary shows a user (the same fields: clients read
+    one shape). Videos' own serializer: api modules never cross apps."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "display_name", "avatar", "is_private"]
+        read_only_fields = fields
+
+
 class VideoOutput(serializers.ModelSerializer):
-    creator = UserSummaryOutput(read_only=True)
+    creator = CreatorSummaryOutput(read_only=True)
     hashtags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
     thumbnail = serializers.SerializerMethodField()

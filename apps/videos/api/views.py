@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import selectors as account_selectors
+from apps.accounts import facade as accounts
 from apps.core.errors import NotFound
 from apps.core.exceptions import error_body
 from apps.core.schema import ERROR
@@ -76,8 +76,8 @@ class CreatorVideosView(ListAPIView):
     serializer_class = s.VideoOutput
 
     def get_queryset(self) -> Any:
-        creator = account_selectors.user_get_visible(username=self.kwargs["username"], viewer=self.request.user)
-        return selectors.videos_by_creator(creator_id=creator.pk, viewer=self.request.user)
+        creator_id = accounts.user_id_visible(username=self.kwargs["username"], viewer=self.request.user)
+        return selectors.videos_by_creator(creator_id=creator_id, viewer=self.request.user)
 
 
 class HashtagDetailView(APIView):

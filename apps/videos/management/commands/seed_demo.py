@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.accounts import services as accounts
+from apps.accounts import facade as accounts
 from apps.videos import services as videos
 
 DEMO_PASSWORD = "reelhouse-demo-1"
@@ -37,21 +37,24 @@ class Command(BaseCommand):
         user_model = get_user_model()
         users = {}
         for username, display, private, captions in CREATORS:
-            user = user_model.objects.filter(username=username).first()
-            if user is None:
-                user = accounts.user_register(username=username, password=DEMO_PASSWORD, display_name=display)
-                accounts.profile_update(user=user, data={"is_private": private, "bio": f"Hi, I'm {display}."})
-                for caption in captions:
-                    video = videos.video_create(creator=user, caption=caption)
-                    videos.video_mark_ready(video=video, duration_ms=15000, width=1080, height=1920)
-            users[username] = user
-        for username in VIEWERS:
-            users[username] = user_model.objects.filter(username=username).first() or accounts.user_register(
-                username=username, password=DEMO_PASSWORD
+            user_id, created = accounts.demo_account_ensure(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=display,
+                is_private=private,
+                bio=f"Hi, I'm {display}.",
             )
+            if created:
+                creator = user_model.objects.get(pk=user_id)
+                for caption in captions:
+                    video = videos.video_create(creator=creator, caption=caption)
+                    videos.video_mark_ready(video=video, duration_ms=15000, width=1080, height=1920)
+            users[username] = user_id
+        for username in VIEWERS:
+            users[username], _ = accounts.demo_account_ensure(username=username, password=DEMO_PASSWORD)
         for follower in ("dan", "eve", "ben"):
-            accounts.follow_create(follower=users[follower], followee=users["ana"])
-        accounts.follow_create(follower=users["dan"], followee=users["cleo"])  # a pending request
+            accounts.demo_follow(follower_id=users[follower], followee_id=users["ana"])
+        accounts.demo_follow(follower_id=users["dan"], followee_id=users["cleo"])  # a pending request
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@example.test", DEMO_PASSWORD)
         self.stdout.write(

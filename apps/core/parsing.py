@@ -1,4 +1,4 @@
-"""Hashtags and mentions from free text (captions now, comments later)."""
+"""Hashtags and mentions from free text (video captions, comments): shared by videos and comments."""
 
 import re
 
