@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from apps.accounts.ws_auth import CLOSE_UNAUTHORIZED, RecheckingConsumer
+from apps.accounts.facade import CLOSE_UNAUTHORIZED, RecheckingConsumer
 from apps.core.errors import ApplicationError
 from apps.engagement import access, realtime
 

@@ -16,14 +16,14 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from apps.accounts import identity
+from apps.accounts import facade as accounts
 from apps.core import shared_redis
 from apps.engagement import protocol
 from apps.engagement import redis_keys as keys
 
 LUA_DIR = Path(__file__).with_name("lua")
 # Shared Lua functions a script needs, prepended to it.
-_PRELUDES = {"like": identity.LUA_TOKEN_VALID}
+_PRELUDES = {"like": accounts.TOKEN_CHECK_LUA}
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\.(\w+)\}")
 
 

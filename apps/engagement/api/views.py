@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import identity
+from apps.accounts import facade as accounts
 from apps.core import ratelimit
 from apps.core.errors import NotFound
 from apps.engagement import selectors, services
@@ -25,7 +25,7 @@ class VideoLikeView(APIView):
 
     @extend_schema(responses={200: s.LikeStateOutput})
     def get(self, request: Request, video_id: int) -> Response:
-        user = identity.resolved(request.user)
+        user = accounts.account_resolved(request.user)
         return Response({"liked": selectors.is_liked(video_id=video_id, user=user)})
 
     @extend_schema(request=None, responses={200: s.LikeOutput})

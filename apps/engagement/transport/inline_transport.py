@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from apps.accounts import identity
+from apps.accounts import facade as accounts
 from apps.engagement import access, pipeline, realtime, rules
 from apps.engagement import redis_keys as keys
 from apps.engagement.events import EngagementEvent, Kind
@@ -56,7 +56,7 @@ class InlineTransport:
     name = "inline"
 
     def like_set(self, *, user: Any, video_id: int, liked: bool) -> LikeResult:
-        user = identity.resolved(user)
+        user = accounts.account_resolved(user)
         info = access.check_can_engage(video_id=video_id, user=user)
         user_id = user.pk
         hidden = access.likes_hidden(info, user)

@@ -16,7 +16,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from apps.accounts import identity
+from apps.accounts import facade as accounts
 from apps.core.errors import NotFound, RateLimited
 from apps.engagement import access, redis_scripts, rules, stream, tasks
 from apps.engagement import redis_keys as keys
@@ -122,7 +122,7 @@ class RedisTransport:
             occurred_at=now(),
             user_id=user_id,
         )
-        pending = user if isinstance(user, identity.TokenIdentity) else None
+        pending = accounts.pending_token(user)
         script_keys = LikeKeys(
             user_likes=keys.user_likes(user_id),
             counters=keys.counters(video_id),
@@ -159,7 +159,7 @@ class RedisTransport:
             if status == LikeStatus.FACTS_STALE:
                 continue
             if status == LikeStatus.ACCOUNT_CHECK or (status == LikeStatus.FULL_CHECK and pending):
-                user, pending = pending.resolve(), None  # AuthenticationFailed (401) if refused
+                user, pending = accounts.account_resolved(user), None  # AuthenticationFailed (401) if refused
                 script_keys = script_keys._replace(identity_snapshot=keys.KICK, identity_deny=keys.KICK)
                 args = args._replace(token_generation="")
                 continue
