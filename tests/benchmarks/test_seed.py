@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from apps.engagement import redis_keys as keys
-from apps.engagement.ingest import redis_client
+from apps.engagement.redis_scripts import client as redis_client
 from apps.videos.models import Video
 
 
