@@ -121,8 +121,7 @@ def process_events(events: Sequence[EngagementEvent]) -> list[EngagementEvent]:
     store = get_store()
     # Each fact is written where something reads it. A like or unlike lives in the like tables
     # (the user's like state, the video's likers and recent likers) and the affinity, not also
-    # in the event log: two more partitions per like, 40 % of a like's worker time, that nothing
-    # read. The log keeps shares and counted views (the store counts those per video); raw
+    # in the event log (two more partitions per like that nothing read; docs/benchmark.md). The log keeps shares and counted views (the store counts those per video); raw
     # playback ticks live once, in the viewer's watch session.
     store.record_events([e for e in known if e.kind not in PLAYBACK_KINDS and e.kind not in LIKE_KINDS])
     store.apply_likes(

@@ -12,22 +12,11 @@ from apps.engagement.events import PLAYBACK_KINDS, EngagementEvent, InvalidEvent
 from apps.engagement.protocol import EventStatus
 from apps.engagement.transport import BatchResult, LikeResult, Origin
 
-PREFILL_CHUNK = 1000
-
 
 def like_set(*, user: Any, video_id: int, liked: bool) -> LikeResult:
     # With Redis the like script checks access itself (access.py) and says whether the creator
     # hides like counts from this user, in the same round trip.
     return transport.get().like_set(user=user, video_id=video_id, liked=liked)
-
-
-def videos_published(video_ids: list[int]) -> None:
-    """Videos made visible without model signals (bulk loads): write their access facts
-    for the like path, as saving one does (access.py)."""
-    if settings.ENGAGEMENT_TRANSPORT != "redis":
-        return
-    for start in range(0, len(video_ids), PREFILL_CHUNK):
-        access.facts_fill(video_ids[start : start + PREFILL_CHUNK])
 
 
 def anonymous_session_create(*, network: str) -> dict[str, Any]:
@@ -152,8 +141,8 @@ _INT_FIELDS = ("position_ms", "watch_ms", "duration_ms")
 
 
 def parse_playback_event(body: Any) -> dict[str, Any]:
-    """Fields of one playback event, checked by hand: a batch of 100 must cost microseconds an
-    event (a DRF serializer per event costs a few hundred). Raises InvalidEvent with a code."""
+    """Fields of one playback event, checked by hand: a batch of 100 events must stay cheap
+    (docs/benchmark.md has the figures). Raises InvalidEvent with a code."""
     if not isinstance(body, dict):
         raise InvalidEvent("An event is a JSON object.", code="invalid_event")
     unknown = body.keys() - _EVENT_FIELDS

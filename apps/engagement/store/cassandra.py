@@ -141,8 +141,8 @@ class CassandraStore:
     def _run_by_partition(self, cql: str, rows: Sequence[tuple], key: Callable[[tuple], Any]) -> None:
         """Write rows as UNLOGGED batches: a partition's rows together (one mutation per
         partition: a player's 100 events become a handful of writes), and partitions with a
-        single row packed ten to a batch (Cassandra's warning threshold), so 500 likes by 500
-        users cost about 50 requests instead of 500."""
+        single row packed ten to a batch (Cassandra's warning threshold), so many likes by many
+        users cost a tenth of the requests."""
         if not rows:
             return
         statement = self._stmt(cql)
@@ -189,9 +189,8 @@ class CassandraStore:
     def record_events(self, events: Sequence[EngagementEvent]) -> None:
         # Shard by viewer: one player's batch lands in one partition; a viral video's viewers
         # still spread over all 16 shards. Counted views stay out of the per-video log: they
-        # are kept per video in video_counted_events and per viewer in the history, and a
-        # third write per view (one more partition per video a player watched) was a third of
-        # the pipeline's cost for a player's batch.
+        # are kept per video in video_counted_events and per viewer in the history, so a view
+        # costs no third partition write (docs/benchmark.md).
         self._run_by_partition(
             "INSERT INTO {ks}.video_events_by_bucket (video_id, bucket, shard, occurred_at, event_id, kind, user_id,"
             " session_id, watch_ms, position_ms, duration_ms, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -81,8 +81,8 @@ def _seeds(info: dict[str, Any]) -> list[int]:
 
 
 def _batch_items(items: list[Item], window: int, origin: Origin) -> str:
-    """The script's per-event input as one JSON argument (a hundred events were 1,100
-    arguments, each encoded on its own by the client: a quarter of a batch request's CPU)."""
+    """The script's per-event input as one JSON argument: the client encodes one value, not
+    eleven per event (docs/benchmark.md)."""
     rows: list[BatchRow] = []
     at = time.time()
     for event, info, bump in items:
