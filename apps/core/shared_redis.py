@@ -58,10 +58,17 @@ return ids
 """
 
 
+@cache
+def _take_set_script() -> Any:
+    from redis.commands.core import Script
+
+    return Script(None, _TAKE_SET.encode())  # type: ignore[arg-type]  # EVALSHA on the given client
+
+
 def take_set(redis: Any, source: str, holding: str, *, clear: bool = False) -> list[bytes]:
     """Take every member of set ``source`` in one round trip (see _TAKE_SET); the members stay in
     ``holding`` until the caller deletes it, unless ``clear``."""
-    return redis.eval(_TAKE_SET, 2, source, holding, "1" if clear else "0")
+    return _take_set_script()(keys=[source, holding], args=["1" if clear else "0"], client=redis)
 
 
 def dirty_add(redis: Any, sets: dict[str, Sequence[int]]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from apps.core import shared_redis
 from apps.engagement import redis_keys as keys
 from apps.engagement import redis_scripts
 from apps.engagement.errors import EngagementUnavailable
@@ -61,9 +62,7 @@ def flush() -> dict[str, int]:
     if not client.set(FLUSH_LOCK, token, nx=True, px=settings.COUNTER_FLUSH_LEASE_MS):
         return {"videos": 0, "rows_updated": 0, "skipped": 1}
     try:
-        video_ids = [
-            int(v) for v in redis_scripts.run("take_dirty", keys=[keys.DIRTY, keys.DIRTY_FLUSHING], args=[], on=client)
-        ]
+        video_ids = [int(v) for v in shared_redis.take_set(client, keys.DIRTY, keys.DIRTY_FLUSHING)]
         updated = 0
         for start in range(0, len(video_ids), FLUSH_CHUNK):
             chunk = video_ids[start : start + FLUSH_CHUNK]

@@ -70,7 +70,7 @@ def push_snapshot(video_id: int) -> bool:
 def push_pending() -> int:
     """One pusher round: a snapshot for every video whose counters changed since the last."""
     client = redis_scripts.client()
-    taken = redis_scripts.run("take_live", keys=[keys.LIVE, keys.LIVE_PUSHING], args=[], on=client)
+    taken = shared_redis.take_set(client, keys.LIVE, keys.LIVE_PUSHING, clear=True)
     video_ids = [int(v) for v in taken]
     if not video_ids:
         return 0
