@@ -10,7 +10,8 @@ import pytest
 from apps.core.errors import NotFound
 from apps.engagement import access, redis_scripts
 from apps.engagement import redis_keys as keys
-from apps.engagement.protocol import LikeArgs, LikeKeys, LikeStatus
+from apps.engagement.protocol import LikeArgs, LikeStatus
+from apps.engagement.transport.redis_transport import like_keys
 
 CREATOR, VIEWER = 5, 7
 
@@ -71,20 +72,7 @@ def lua_decision(video_id, *, user_id, published, open_to_all, blocked, selector
     client.hset(keys.access_facts(video_id), mapping={**facts, "hl": int(not show_likes), "sl": 0, "sv": 0, "ss": 0})
     client.delete(keys.block_partners(creator_id))
     client.sadd(keys.block_partners(creator_id), "-", *([user_id] if blocked else []))
-    script_keys = LikeKeys(
-        user_likes=keys.user_likes(user_id),
-        counters=keys.counters(video_id),
-        stream=keys.STREAM,
-        dirty=keys.DIRTY,
-        kick=keys.KICK,
-        live=keys.LIVE,
-        like_rate=keys.like_rate(user_id, 0),
-        access_facts=keys.access_facts(video_id),
-        video_epoch=keys.video_epoch(video_id),
-        watchers=keys.WATCHERS,
-        identity_snapshot=keys.KICK,
-        identity_deny=keys.KICK,
-    )
+    script_keys = like_keys(user_id=user_id, video_id=video_id, window=0)
     args = LikeArgs(video_id, "1", '{"e": 1}', user_id, "check", 10**9, 10**9, 60, 1000, "")
     status, _, _, *hidden = redis_scripts.run("like", keys=script_keys, args=args)
     if status == LikeStatus.FULL_CHECK and selector:

@@ -109,6 +109,27 @@ def _batch_items(items: list[Item], window: int, origin: Origin) -> str:
     return json.dumps(rows)
 
 
+def like_keys(*, user_id: int, video_id: int, pending: Any = None, window: int | None = None) -> LikeKeys:
+    """The like script's keys for one (user, video); ``pending``: the token the script checks
+    (accounts.facade.pending_token), else its two keys are placeholders."""
+    if window is None:
+        window = int(time.time()) // LIKE_RATE_WINDOW_S
+    return LikeKeys(
+        user_likes=keys.user_likes(user_id),
+        counters=keys.counters(video_id),
+        stream=keys.STREAM,
+        dirty=keys.DIRTY,
+        kick=keys.KICK,
+        live=keys.LIVE,
+        like_rate=keys.like_rate(user_id, window),
+        access_facts=keys.access_facts(video_id),
+        video_epoch=keys.video_epoch(video_id),
+        watchers=keys.WATCHERS,
+        identity_snapshot=pending.snapshot_key if pending else keys.KICK,
+        identity_deny=pending.deny_key if pending else keys.KICK,
+    )
+
+
 class RedisTransport:
     name = "redis"
 
@@ -123,20 +144,7 @@ class RedisTransport:
             user_id=user_id,
         )
         pending = accounts.pending_token(user)
-        script_keys = LikeKeys(
-            user_likes=keys.user_likes(user_id),
-            counters=keys.counters(video_id),
-            stream=keys.STREAM,
-            dirty=keys.DIRTY,
-            kick=keys.KICK,
-            live=keys.LIVE,
-            like_rate=keys.like_rate(user_id, int(time.time()) // LIKE_RATE_WINDOW_S),
-            access_facts=keys.access_facts(video_id),
-            video_epoch=keys.video_epoch(video_id),
-            watchers=keys.WATCHERS,
-            identity_snapshot=pending.snapshot_key if pending else keys.KICK,
-            identity_deny=pending.deny_key if pending else keys.KICK,
-        )
+        script_keys = like_keys(user_id=user_id, video_id=video_id, pending=pending)
         args = LikeArgs(
             video_id=video_id,
             want="1" if liked else "0",
