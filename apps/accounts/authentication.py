@@ -30,6 +30,7 @@ class RevocableJWTAuthentication(JWTAuthentication):
             token=validated_token,
             deny_key=deny_key,
             generation=validated_token.payload.get(tokens.TOKEN_GENERATION_CLAIM, 0),
+            resolver=self.get_user,
         )
         return pending, validated_token
 

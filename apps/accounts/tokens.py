@@ -11,6 +11,7 @@ issues, rotates or blacklists a refresh token uses ``HashedRefreshToken``.
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,9 +135,12 @@ class TokenIdentity:
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, *, user_id: int, token: Any, deny_key: str | None, generation: int) -> None:
+    def __init__(
+        self, *, user_id: int, token: Any, deny_key: str | None, generation: int, resolver: Callable[[Any], Any]
+    ) -> None:
         self.pk = self.id = user_id
         self.token = token
+        self._resolver = resolver  # the authentication's full check, handed in (no import back)
         self.snapshot_key = snapshot_key(user_id)
         self.deny_key = django_cache.make_key(deny_key) if deny_key else self.snapshot_key
         self.generation = str(generation)
@@ -149,9 +153,7 @@ class TokenIdentity:
 
     def resolve(self) -> Any:
         """The full check (identity.token_identity): the account, or AuthenticationFailed."""
-        from apps.accounts.authentication import RevocableJWTAuthentication
-
-        return RevocableJWTAuthentication().get_user(self.token)
+        return self._resolver(self.token)
 
 
 def pending_token(user: Any) -> PendingToken | None:

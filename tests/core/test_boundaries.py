@@ -162,12 +162,14 @@ def test_the_facades_token_check_runs_in_a_script_and_sees_a_logout_everywhere(c
 
     login = client_for(creator)
     access = login._credentials["HTTP_AUTHORIZATION"].split()[1]
-    validated = RevocableJWTAuthentication().get_validated_token(access.encode())
+    authentication = RevocableJWTAuthentication()
+    validated = authentication.get_validated_token(access.encode())
     pending_user = tokens.TokenIdentity(
         user_id=creator.pk,
         token=validated,
         deny_key=tokens.denied_access_key(validated[api_settings.JTI_CLAIM]),
         generation=validated[tokens.TOKEN_GENERATION_CLAIM],
+        resolver=authentication.get_user,
     )
     pending = facade.pending_token(pending_user)
     script = facade.TOKEN_CHECK_LUA + "return token_valid(KEYS[1], KEYS[2], ARGV[1]) and 1 or 0"
