@@ -11,10 +11,9 @@ dropped message (RedisPubSubChannelLayer can drop on a network blip) is healed b
 import time
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 
+from apps.core import realtime as core_realtime
 from apps.core import shared_redis
 from apps.engagement import access, counters, redis_scripts
 from apps.engagement import redis_keys as keys
@@ -48,15 +47,10 @@ def snapshot(video_id: int) -> dict[str, Any] | None:
 
 
 def _publish(payloads: list[dict[str, Any]]) -> None:
-    layer = get_channel_layer()
-    if layer is None or not payloads:
-        return
-
-    async def send_all() -> None:
-        for payload in payloads:
-            await layer.group_send(group_name(payload["video_id"]), {"type": "counters.update", "payload": payload})
-
-    async_to_sync(send_all)()
+    # Through the one publisher; an outage raises (the pusher logs a Redis error and goes on).
+    core_realtime.publish_many(
+        [(group_name(p["video_id"]), {"type": "counters.update", "payload": p}) for p in payloads], best_effort=False
+    )
 
 
 def push_snapshot(video_id: int) -> bool:
