@@ -1,5 +1,5 @@
 """Announce changes to who may see an account's videos (apps.core.signals.access_changed):
-the account's privacy or activity, blocks either way, and its like-count setting. Retire an
+the account's privacy or activity, blocks either way, an ended follow, and its like-count setting. Retire an
 account's authentication snapshot (accounts.identity) when one of its columns changes."""
 
 from typing import Any
@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apps.accounts import identity
-from apps.accounts.models import Block, CreatorSettings, User
+from apps.accounts.models import Block, CreatorSettings, Follow, User
 from apps.core.signals import announce_access_changed
 
 
@@ -27,6 +27,13 @@ def _account_changed(sender: Any, instance: User, created: bool = False, **kwarg
 @receiver(post_delete, sender=Block, dispatch_uid="accounts.access_changed.block_delete")
 def _block_changed(sender: Any, instance: Block, **kwargs: Any) -> None:
     announce_access_changed(user_ids=[instance.blocker_id, instance.blocked_id])
+
+
+@receiver(post_delete, sender=Follow, dispatch_uid="accounts.access_changed.follow_delete")
+def _follow_ended(sender: Any, instance: Follow, **kwargs: Any) -> None:
+    # An unfollow (or a removed follower) ends access to followers-only videos: move the
+    # follower's epoch so their open sockets re-check. A new follow only grants access.
+    announce_access_changed(user_ids=[instance.follower_id])
 
 
 @receiver(post_save, sender=CreatorSettings, dispatch_uid="accounts.access_changed.creator_settings_save")

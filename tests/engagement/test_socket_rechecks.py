@@ -128,6 +128,23 @@ async def test_the_creator_going_private_closes_non_followers_sockets_4404(creat
 
 
 @in_own_loop
+async def test_unfollowing_closes_the_socket_of_a_followers_only_video_4404(creator, viewer, video_factory):
+    video = await database_sync_to_async(video_factory)(creator=creator, visibility="followers")
+    assert (await database_sync_to_async(api)(viewer, "post", f"users/{creator.username}/follow")).status_code == 200
+    ws = await connect(f"/ws/videos/{video.pk}/", viewer)
+    owner = await connect(f"/ws/videos/{video.pk}/", creator)
+
+    response = await database_sync_to_async(api)(viewer, "delete", f"users/{creator.username}/follow")
+    assert response.status_code == 200
+
+    assert await close_code(ws) == 4404
+    await push(video.pk)
+    assert await ws.receive_nothing(timeout=0.5)
+    assert (await owner.receive_json_from(timeout=2))["type"] == "counters"
+    await owner.disconnect()
+
+
+@in_own_loop
 async def test_hiding_the_video_closes_others_sockets_4404(creator, viewer, video_factory):
     video = await database_sync_to_async(video_factory)(creator=creator)
     ws = await connect(f"/ws/videos/{video.pk}/", viewer)
