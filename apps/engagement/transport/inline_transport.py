@@ -4,7 +4,6 @@ no stream to drain. Counters move on the video row; a snapshot is pushed after e
 
 import logging
 import time
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -13,10 +12,18 @@ from django.core.cache import cache
 from apps.accounts import facade as accounts
 from apps.engagement import access, pipeline, realtime, rules
 from apps.engagement import redis_keys as keys
-from apps.engagement.events import EngagementEvent, Kind
 from apps.engagement.protocol import EventStatus
 from apps.engagement.store import get_store
-from apps.engagement.transport.port import BUDGET_WINDOW_S, Item, LikeResult, Origin, budgets, now, over_budget
+from apps.engagement.transport.port import (
+    BUDGET_WINDOW_S,
+    Item,
+    LikeResult,
+    Origin,
+    budgets,
+    like_event,
+    now,
+    over_budget,
+)
 from apps.videos import facade as videos
 
 log = logging.getLogger(__name__)
@@ -63,14 +70,7 @@ class InlineTransport:
         if get_store().is_liked(user_id=user_id, video_id=video_id) == liked:
             counts = videos.video_counters(video_id) or {"likes": 0}
             return LikeResult(status="duplicate", liked=liked, like_count=None if hidden else counts["likes"])
-        event = EngagementEvent(
-            event_id=uuid.uuid4(),
-            kind=Kind.LIKE if liked else Kind.UNLIKE,
-            video_id=video_id,
-            occurred_at=now(),
-            user_id=user_id,
-            creator_id=info["creator_id"],
-        )
+        event = like_event(user_id=user_id, video_id=video_id, liked=liked, creator_id=info["creator_id"])
         pipeline.process_events([event])
         videos.video_counters_add(video_id, likes=1 if liked else -1)
         _push_live(video_id)

@@ -9,6 +9,7 @@ has no per-user rate limit and no backlog check (there is no stream), and its bu
 atomic between check and add.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ from django.conf import settings
 
 from apps.core.errors import RateLimited
 from apps.engagement import redis_keys as keys
-from apps.engagement.events import EngagementEvent
+from apps.engagement.events import EngagementEvent, Kind
 from apps.engagement.protocol import EventStatus
 
 BUDGET_WINDOW_S = 3600  # the window of the per-viewer and per-network event budgets
@@ -79,6 +80,18 @@ class Transport(Protocol):
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def like_event(*, user_id: int, video_id: int, liked: bool, creator_id: int | None = None) -> EngagementEvent:
+    """A new like or unlike intent (a fresh event id: the (user, video) state dedupes intents)."""
+    return EngagementEvent(
+        event_id=uuid.uuid4(),
+        kind=Kind.LIKE if liked else Kind.UNLIKE,
+        video_id=video_id,
+        occurred_at=now(),
+        user_id=user_id,
+        creator_id=creator_id,
+    )
 
 
 def budgets(origin: Origin, hour: int) -> list[tuple[str, int]]:

@@ -10,7 +10,6 @@ No SQL or Cassandra write happens here.
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 import redis
@@ -21,7 +20,6 @@ from apps.core.errors import NotFound, RateLimited
 from apps.engagement import access, redis_scripts, rules, stream, tasks
 from apps.engagement import redis_keys as keys
 from apps.engagement.errors import EngagementUnavailable
-from apps.engagement.events import EngagementEvent, Kind
 from apps.engagement.protocol import (
     BatchArgs,
     BatchKeys,
@@ -39,6 +37,7 @@ from apps.engagement.transport.port import (
     LikeResult,
     Origin,
     budgets,
+    like_event,
     now,
     over_budget,
 )
@@ -136,13 +135,7 @@ class RedisTransport:
     def like_set(self, *, user: Any, video_id: int, liked: bool) -> LikeResult:
         user_id = user.pk
         # The workers take the creator from the video, so the request needs no lookup for it.
-        event = EngagementEvent(
-            event_id=uuid.uuid4(),
-            kind=Kind.LIKE if liked else Kind.UNLIKE,
-            video_id=video_id,
-            occurred_at=now(),
-            user_id=user_id,
-        )
+        event = like_event(user_id=user_id, video_id=video_id, liked=liked)
         pending = accounts.pending_token(user)
         script_keys = like_keys(user_id=user_id, video_id=video_id, pending=pending)
         args = LikeArgs(
